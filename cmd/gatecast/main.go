@@ -1,0 +1,109 @@
+// Command gatecast runs the gatecast WebSocket gateway.
+//
+//	gatecast serve [--listen :8080] [--admin-listen 127.0.0.1:9090] [--config FILE]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gatecast/gatecast/gateway"
+	"github.com/gatecast/gatecast/netpoll"
+)
+
+const usage = `gatecast: a WebSocket and HTTP API gateway
+
+usage:
+  gatecast serve [flags]   run the gateway
+  gatecast version         print the version
+
+Run "gatecast serve -h" for the flags.
+`
+
+var version = "dev"
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		os.Exit(serve(os.Args[2:]))
+	case "version":
+		fmt.Println("gatecast", version)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "gatecast: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	configPath := fs.String("config", "", "YAML configuration `file` (optional; defaults apply without it)")
+	listen := fs.String("listen", "", "client listener `address` (default \":8080\", or the file's listen)")
+	adminListen := fs.String("admin-listen", "", "admin listener `address` for /metrics, /healthz, /readyz, /debug/pprof (default \"127.0.0.1:9090\", \"off\" to disable)")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "gatecast: --log-level: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	var cfg gateway.Config
+	if *configPath != "" {
+		var err error
+		if cfg, err = gateway.LoadConfig(*configPath); err != nil {
+			fmt.Fprintf(os.Stderr, "gatecast: config: %v\n", err)
+			return 2
+		}
+	}
+	// Flags given on the command line win over the file.
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *adminListen != "" {
+		cfg.AdminListen = *adminListen
+	}
+
+	if limit, err := netpoll.RaiseFDLimit(); err != nil {
+		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
+	} else {
+		log.Info("open-file limit", "limit", limit)
+	}
+
+	g, err := gateway.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gatecast: config: %v\n", err)
+		return 2
+	}
+	if err := g.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "gatecast: %v\n", err)
+		return 1
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	signal.Stop(sig)
+	if err := g.Shutdown(context.Background()); err != nil {
+		log.Warn("shutdown cut short; remaining connections were closed", "err", err)
+	}
+	return 0
+}

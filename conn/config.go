@@ -1,0 +1,153 @@
+package conn
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SlowConsumerPolicy says what happens to a connection whose write queue
+// is full.
+type SlowConsumerPolicy uint8
+
+const (
+	// SlowConsumerDrop drops the newest messages while the queue is full
+	// and counts them; the connection stays open.
+	SlowConsumerDrop SlowConsumerPolicy = iota
+	// SlowConsumerClose drops the newest messages too, and closes the
+	// connection with 1008 if the queue has not drained below half its
+	// bound within SlowConsumerGrace.
+	SlowConsumerClose
+)
+
+// ParseSlowConsumerPolicy reads "drop" or "close".
+func ParseSlowConsumerPolicy(s string) (SlowConsumerPolicy, error) {
+	switch strings.ToLower(s) {
+	case "", "drop":
+		return SlowConsumerDrop, nil
+	case "close":
+		return SlowConsumerClose, nil
+	}
+	return 0, fmt.Errorf("slow consumer policy %q: want \"drop\" or \"close\"", s)
+}
+
+func (p SlowConsumerPolicy) String() string {
+	if p == SlowConsumerClose {
+		return "close"
+	}
+	return "drop"
+}
+
+// Config tunes a Server. Every field's zero value means the default given
+// in its comment.
+type Config struct {
+	// Path is the request path that upgrades to WebSocket; other paths get
+	// 404. Zero means "/".
+	Path string
+
+	// Loops is the number of event loops. Zero means GOMAXPROCS.
+	Loops int
+
+	// MaxHeadBytes bounds the upgrade request line and headers. A longer
+	// head gets 431. Zero means 8 KiB.
+	MaxHeadBytes int
+
+	// HandshakeTimeout bounds the time from accept to a complete upgrade
+	// request, so a client sending its headers a byte at a time (slow
+	// loris) is closed. Zero means 10 s.
+	HandshakeTimeout time.Duration
+
+	// MaxFrameBytes bounds one frame's payload; a bigger frame closes the
+	// connection with 1009. Zero means 32 KiB.
+	MaxFrameBytes int
+
+	// MaxMessageBytes bounds a message reassembled from fragments; a bigger
+	// message closes the connection with 1009. Zero means 128 KiB.
+	MaxMessageBytes int
+
+	// WriteQueueBytes bounds the bytes kept for a connection that the
+	// kernel did not take. Zero means 1 MiB.
+	WriteQueueBytes int
+
+	// SlowConsumer is what happens when the write queue is full. The zero
+	// value is SlowConsumerDrop.
+	SlowConsumer SlowConsumerPolicy
+
+	// SlowConsumerGrace is how long a connection under SlowConsumerClose
+	// may stay over its bound. Zero means 5 s.
+	SlowConsumerGrace time.Duration
+
+	// CloseTimeout bounds the wait for the peer's side of the close
+	// handshake after our close frame was sent. Zero means 5 s.
+	CloseTimeout time.Duration
+
+	// CheckOrigin, if set, is called with the Origin header of each upgrade
+	// request; returning false refuses it with 403. Nil allows any origin.
+	// The argument is valid only until the call returns.
+	CheckOrigin func(origin []byte) bool
+
+	// SelectProtocol, if set, picks the subprotocol: it is called with each
+	// protocol the client offers, in order, and the first it accepts is
+	// negotiated. Nil negotiates none. The argument is valid only until the
+	// call returns.
+	SelectProtocol func(protocol []byte) bool
+}
+
+func (c Config) withDefaults() Config {
+	if c.Path == "" {
+		c.Path = "/"
+	}
+	if c.MaxHeadBytes == 0 {
+		c.MaxHeadBytes = 8 << 10
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.MaxFrameBytes == 0 {
+		c.MaxFrameBytes = 32 << 10
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = 128 << 10
+	}
+	if c.WriteQueueBytes == 0 {
+		c.WriteQueueBytes = 1 << 20
+	}
+	if c.SlowConsumerGrace == 0 {
+		c.SlowConsumerGrace = 5 * time.Second
+	}
+	if c.CloseTimeout == 0 {
+		c.CloseTimeout = 5 * time.Second
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.Path, "/") {
+		errs = append(errs, fmt.Errorf("path %q must start with /", c.Path))
+	}
+	if c.MaxHeadBytes < 256 || c.MaxHeadBytes > maxPooled {
+		errs = append(errs, fmt.Errorf("max head bytes %d: want 256 to %d", c.MaxHeadBytes, maxPooled))
+	}
+	if c.MaxFrameBytes < 125 {
+		errs = append(errs, fmt.Errorf("max frame bytes %d: want at least 125", c.MaxFrameBytes))
+	}
+	if c.MaxMessageBytes < c.MaxFrameBytes {
+		errs = append(errs, fmt.Errorf("max message bytes %d is below max frame bytes %d", c.MaxMessageBytes, c.MaxFrameBytes))
+	}
+	if c.MaxMessageBytes > 64<<20 {
+		errs = append(errs, fmt.Errorf("max message bytes %d: want at most 64 MiB", c.MaxMessageBytes))
+	}
+	if c.WriteQueueBytes < 4096 {
+		errs = append(errs, fmt.Errorf("write queue bytes %d: want at least 4096", c.WriteQueueBytes))
+	}
+	for name, d := range map[string]time.Duration{
+		"handshake timeout": c.HandshakeTimeout, "slow consumer grace": c.SlowConsumerGrace, "close timeout": c.CloseTimeout,
+	} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("%s %v must not be negative", name, d))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,329 @@
+package conn
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
+
+	"github.com/gatecast/gatecast/netpoll"
+)
+
+// readBufferBytes is the size of each loop's shared read buffer: one read
+// per readiness event takes at most this much from one socket.
+const readBufferBytes = 64 << 10
+
+// smallWriteBytes is the size of each loop's scratch buffer for frames
+// small enough to copy rather than writev.
+const smallWriteBytes = 4 << 10
+
+// Server accepts WebSocket connections and runs them on event loops.
+// Its methods are goroutine-safe.
+type Server struct {
+	cfg     Config
+	handler Handler
+	group   *netpoll.Group
+	loops   []*loopState
+	epoch   time.Time
+
+	mu sync.Mutex
+	ln *netpoll.Listener // guarded by mu
+
+	nextID   atomic.Uint64
+	open     atomic.Int64 // connections past the handshake and not closed
+	live     atomic.Int64 // accepted sockets not yet closed
+	stopping atomic.Bool
+	stopOnce sync.Once
+}
+
+// loopState is what a Server keeps per event loop. Loop goroutine only,
+// except stats.
+type loopState struct {
+	srv  *Server
+	loop *netpoll.Loop
+
+	rbuf []byte   // shared read buffer
+	wbuf []byte   // scratch for small writes
+	iov  [][]byte // scratch for writev
+
+	handshakes deadlineList
+	closings   deadlineList
+	slow       deadlineList
+
+	upgrader ws.Upgrader
+	head     headIO
+	draining bool
+
+	stats loopStats
+}
+
+type loopStats struct {
+	framesIn, framesOut    atomic.Uint64
+	bytesIn, bytesOut      atomic.Uint64
+	messagesIn             atomic.Uint64
+	slowConsumers, dropped atomic.Uint64
+	closeTimeouts          atomic.Uint64
+	refused                [len(refusalReasons)]atomic.Uint64
+	_                      [64]byte // keep loops' counters off each other's cache lines
+}
+
+// NewServer checks cfg, fills its defaults and starts the event loops.
+// Call Listen to start accepting.
+func NewServer(cfg Config, h Handler) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, handler: h, epoch: time.Now()}
+	g, err := netpoll.NewGroup(netpoll.Config{Loops: cfg.Loops, Tick: s.tick})
+	if err != nil {
+		return nil, err
+	}
+	s.group = g
+	for i := 0; i < g.Len(); i++ {
+		s.loops = append(s.loops, &loopState{
+			srv:      s,
+			loop:     g.Loop(i),
+			rbuf:     make([]byte, readBufferBytes),
+			wbuf:     make([]byte, smallWriteBytes),
+			iov:      make([][]byte, 0, maxIovecs),
+			upgrader: newUpgrader(&s.cfg),
+		})
+	}
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Listen starts accepting on address (as for net.Listen, "tcp").
+func (s *Server) Listen(network, address string) error {
+	if s.stopping.Load() {
+		return ErrClosed
+	}
+	acceptLoop := s.group.Loop(0)
+	ln, err := netpoll.Listen(network, address, acceptLoop, s.accept, netpoll.ListenerConfig{})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	return nil
+}
+
+// Addr is the listening address, or nil before Listen.
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+func (ls *loopState) now() int64 { return int64(time.Since(ls.srv.epoch)) }
+
+// accept runs on the accepting loop for every new socket.
+func (s *Server) accept(fd int, sa unix.Sockaddr) {
+	c := &Conn{fd: int32(fd), id: s.nextID.Add(1), remote: addrPort(sa)}
+	s.live.Add(1)
+	l := s.group.Next()
+	ls := s.loops[l.ID()]
+	c.ls = ls
+	if l == s.group.Loop(0) {
+		ls.register(c)
+		return
+	}
+	if !l.Submit(func() { ls.register(c) }) {
+		unix.Close(fd)
+		s.live.Add(-1)
+	}
+}
+
+func (ls *loopState) register(c *Conn) {
+	if ls.draining {
+		ls.stats.refused[refusalIndex(RefusedShuttingDown)].Add(1)
+		unix.Close(int(c.fd))
+		c.state = stateClosed
+		ls.srv.live.Add(-1)
+		return
+	}
+	if err := ls.loop.Register(int(c.fd), c); err != nil {
+		unix.Close(int(c.fd))
+		c.state = stateClosed
+		ls.srv.live.Add(-1)
+		return
+	}
+	ls.handshakes.push(c, ls.now()+int64(ls.srv.cfg.HandshakeTimeout))
+}
+
+// tick expires deadlines on loop l and says when it needs to run again.
+func (s *Server) tick(l *netpoll.Loop, now time.Time) time.Duration {
+	ls := s.loops[l.ID()]
+	t := int64(now.Sub(s.epoch))
+	next := int64(-1)
+	for _, d := range [...]int64{
+		ls.handshakes.expire(t, ls.handshakeExpired),
+		ls.closings.expire(t, ls.closeExpired),
+		ls.slow.expire(t, ls.slowExpired),
+	} {
+		if d >= 0 && (next < 0 || d < next) {
+			next = d
+		}
+	}
+	if next < 0 {
+		return -1
+	}
+	return time.Duration(max(next-t, 0))
+}
+
+func (ls *loopState) handshakeExpired(c *Conn) {
+	ls.stats.refused[refusalIndex(RefusedHandshakeTimeout)].Add(1)
+	c.closeNow()
+}
+
+func (ls *loopState) closeExpired(c *Conn) {
+	ls.stats.closeTimeouts.Add(1)
+	c.closeNow()
+}
+
+func (ls *loopState) slowExpired(c *Conn) {
+	if c.flags&flagSlow != 0 && c.state == stateOpen {
+		c.startClose(&DisconnectSlowConsumer)
+	}
+}
+
+// Stats are a Server's counters and gauges, summed over its loops.
+type Stats struct {
+	Open          int64 // connections open (handshake done, not closed)
+	Sockets       int64 // accepted sockets not yet closed, in any state
+	FramesIn      uint64
+	FramesOut     uint64
+	BytesIn       uint64
+	BytesOut      uint64
+	MessagesIn    uint64
+	SlowConsumers uint64 // times a connection's write queue went over its bound
+	Dropped       uint64 // messages dropped because a write queue was full
+	CloseTimeouts uint64 // close handshakes the peer did not finish in time
+	// Refused counts refused handshakes by reason (the Refused* constants).
+	Refused  map[string]uint64
+	Listener netpoll.ListenerStats
+	LoopBusy time.Duration
+}
+
+// Stats sums the counters of all loops.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Open:     s.open.Load(),
+		Sockets:  s.live.Load(),
+		Refused:  make(map[string]uint64, len(refusalReasons)),
+		LoopBusy: s.group.BusyTime(),
+	}
+	for _, ls := range s.loops {
+		x := &ls.stats
+		st.FramesIn += x.framesIn.Load()
+		st.FramesOut += x.framesOut.Load()
+		st.BytesIn += x.bytesIn.Load()
+		st.BytesOut += x.bytesOut.Load()
+		st.MessagesIn += x.messagesIn.Load()
+		st.SlowConsumers += x.slowConsumers.Load()
+		st.Dropped += x.dropped.Load()
+		st.CloseTimeouts += x.closeTimeouts.Load()
+		for i, r := range refusalReasons {
+			st.Refused[r] += x.refused[i].Load()
+		}
+	}
+	s.mu.Lock()
+	if s.ln != nil {
+		st.Listener = s.ln.Stats()
+	}
+	s.mu.Unlock()
+	return st
+}
+
+// Shutdown stops accepting, sends close 1001 to every open connection and
+// waits for the close handshakes. When ctx ends first, the remaining
+// sockets are closed at once and ctx.Err() is returned. The event loops
+// stop before Shutdown returns. Safe to call more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.stopping.Store(true)
+		s.mu.Lock()
+		ln := s.ln
+		s.mu.Unlock()
+		if ln != nil {
+			ln.Close()
+		}
+		for _, ls := range s.loops {
+			ls.loop.Submit(ls.drain)
+		}
+	})
+	var err error
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for s.live.Load() > 0 && err == nil {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-tick.C:
+		}
+	}
+	if err != nil {
+		done := make(chan struct{}, len(s.loops))
+		for _, ls := range s.loops {
+			if !ls.loop.Submit(func() { ls.closeAll(); done <- struct{}{} }) {
+				done <- struct{}{}
+			}
+		}
+		for range s.loops {
+			<-done
+		}
+	}
+	s.group.Close()
+	return err
+}
+
+// drain starts closing every connection of the loop.
+func (ls *loopState) drain() {
+	ls.draining = true
+	ls.loop.Range(func(_ int, h netpoll.Handler) bool {
+		if c, ok := h.(*Conn); ok {
+			if c.state == stateOpen {
+				c.startClose(&DisconnectShutdown)
+			} else if c.state == stateHandshake {
+				ls.stats.refused[refusalIndex(RefusedShuttingDown)].Add(1)
+				c.closeNow()
+			}
+		}
+		return true
+	})
+}
+
+func (ls *loopState) closeAll() {
+	ls.draining = true
+	ls.loop.Range(func(_ int, h netpoll.Handler) bool {
+		if c, ok := h.(*Conn); ok {
+			if c.why == nil {
+				c.why = &DisconnectShutdown
+			}
+			c.closeNow()
+		}
+		return true
+	})
+}
+
+func addrPort(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
+	}
+	return netip.AddrPort{}
+}

@@ -1,0 +1,224 @@
+package conn
+
+import (
+	"github.com/gobwas/ws"
+	"golang.org/x/sys/unix"
+
+	"github.com/gatecast/gatecast/netpoll"
+)
+
+// controlSlack lets control frames (pongs, the close frame) past a full
+// write queue: they are small and the protocol depends on them.
+const controlSlack = 4 << 10
+
+// maxIovecs bounds one writev call (IOV_MAX is 1024 on Linux and the BSDs).
+const maxIovecs = 1024
+
+// WriteMessage sends payload as one message (a single frame). What the
+// kernel does not take at once is queued and sent when the socket is
+// writable. If the queue is full the message is dropped, ErrSlowConsumer
+// is returned and the slow-consumer policy applies. Loop goroutine only;
+// payload is not retained.
+func (c *Conn) WriteMessage(op ws.OpCode, payload []byte) error {
+	if c.state != stateOpen {
+		return ErrNotOpen
+	}
+	var h [maxHeaderBytes]byte
+	n := putHeader(h[:], op, true, len(payload))
+	return c.write(op, h[:n], payload, false)
+}
+
+// WriteFrame sends frame, one or more whole frames encoded by AppendFrame,
+// as it is: the way to write one message to many connections after
+// encoding it once. Queueing and the slow-consumer policy are as for
+// WriteMessage. Loop goroutine only; frame is not retained.
+func (c *Conn) WriteFrame(frame []byte) error {
+	if c.state != stateOpen {
+		return ErrNotOpen
+	}
+	c.ls.stats.framesOut.Add(1)
+	return c.write(0, nil, frame, false)
+}
+
+// write sends hdr+p. With hdr nil and control set, p is a control payload
+// and write frames it itself. Raw bytes (a handshake response, a prepared
+// frame) come with hdr nil and op 0.
+func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
+	var ch [maxHeaderBytes]byte
+	if control && op != 0 {
+		hdr = ch[:putHeader(ch[:], op, true, len(p))]
+	}
+	total := len(hdr) + len(p)
+	if !c.admit(total, control) {
+		return ErrSlowConsumer
+	}
+	ls := c.ls
+	if op != 0 || hdr != nil {
+		ls.stats.framesOut.Add(1)
+	}
+	ls.stats.bytesOut.Add(uint64(total))
+	if c.outLen > 0 {
+		c.enqueue(hdr, p)
+		return nil
+	}
+	var (
+		n   int
+		err error
+	)
+	if total <= len(ls.wbuf) {
+		// Small frames: one copy into the loop's scratch buffer and one
+		// write, cheaper than building an iovec array.
+		k := copy(ls.wbuf, hdr)
+		copy(ls.wbuf[k:], p)
+		n, err = unix.Write(int(c.fd), ls.wbuf[:total])
+	} else {
+		n, err = netpoll.Writev(int(c.fd), [][]byte{hdr, p})
+	}
+	switch {
+	case err == unix.EAGAIN || err == unix.EINTR:
+		n = 0
+	case err != nil:
+		c.writeFailed()
+		return err
+	}
+	if n == total {
+		return nil
+	}
+	if n < len(hdr) {
+		c.enqueue(hdr[n:], p)
+	} else {
+		c.enqueue(nil, p[n-len(hdr):])
+	}
+	c.armWrite(true)
+	return nil
+}
+
+// admit decides whether n more bytes may join the write queue, and
+// applies the slow-consumer policy when they may not.
+func (c *Conn) admit(n int, control bool) bool {
+	queued := c.QueuedBytes()
+	if queued == 0 {
+		return true
+	}
+	limit := c.ls.srv.cfg.WriteQueueBytes
+	if control {
+		limit += controlSlack
+	}
+	if queued+n <= limit {
+		return true
+	}
+	ls := c.ls
+	ls.stats.dropped.Add(1)
+	if c.flags&flagSlow == 0 {
+		c.flags |= flagSlow
+		ls.stats.slowConsumers.Add(1)
+		if ls.srv.cfg.SlowConsumer == SlowConsumerClose && c.state == stateOpen && c.dlist == nil {
+			ls.slow.push(c, ls.now()+int64(ls.srv.cfg.SlowConsumerGrace))
+		}
+	}
+	return false
+}
+
+// enqueue copies hdr and p to the end of the write queue, filling the last
+// chunk before taking a new one from the pool.
+func (c *Conn) enqueue(hdr, p []byte) {
+	for _, b := range [2][]byte{hdr, p} {
+		for len(b) > 0 {
+			if k := len(c.out); k > 0 {
+				last := c.out[k-1]
+				if room := cap(last) - len(last); room > 0 {
+					m := min(room, len(b))
+					c.out[k-1] = append(last, b[:m]...)
+					b = b[m:]
+					c.outLen += m
+					continue
+				}
+			}
+			chunk := getBuf(min(max(len(b), 4<<10), 64<<10))
+			c.out = append(c.out, chunk)
+		}
+	}
+}
+
+// flush writes as much of the queue as the kernel takes, in one writev.
+func (c *Conn) flush() {
+	ls := c.ls
+	for c.outLen > 0 {
+		iov := ls.iov[:0]
+		iov = append(iov, c.out[0][c.outOff:])
+		for _, b := range c.out[1:min(len(c.out), maxIovecs)] {
+			iov = append(iov, b)
+		}
+		n, err := netpoll.Writev(int(c.fd), iov)
+		clear(iov)
+		ls.iov = iov[:0]
+		if err == unix.EAGAIN || err == unix.EINTR {
+			return
+		}
+		if err != nil {
+			c.writeFailed()
+			return
+		}
+		c.consumeQueue(n)
+	}
+	c.dropQueue()
+	c.armWrite(false)
+	if c.flags&flagSlow != 0 {
+		c.flags &^= flagSlow
+		if c.dlist == &ls.slow {
+			unlinkDeadline(c)
+		}
+	}
+	c.maybeFinish()
+}
+
+// consumeQueue forgets the first n queued bytes, returning emptied chunks
+// to the pool.
+func (c *Conn) consumeQueue(n int) {
+	for n > 0 {
+		first := c.out[0]
+		left := len(first) - int(c.outOff)
+		if n < left {
+			c.outOff += int32(n)
+			c.outLen -= n
+			break
+		}
+		n -= left
+		c.outLen -= left
+		c.outOff = 0
+		putBuf(first)
+		c.out[0] = nil
+		c.out = c.out[1:]
+	}
+	if c.flags&flagSlow != 0 && c.QueuedBytes() <= c.ls.srv.cfg.WriteQueueBytes/2 {
+		c.flags &^= flagSlow
+		if c.dlist == &c.ls.slow {
+			unlinkDeadline(c)
+		}
+	}
+}
+
+func (c *Conn) dropQueue() {
+	for i, b := range c.out {
+		putBuf(b)
+		c.out[i] = nil
+	}
+	c.out, c.outLen, c.outOff = nil, 0, 0
+}
+
+func (c *Conn) armWrite(on bool) {
+	armed := c.flags&flagWriteArmed != 0
+	if on == armed || c.state == stateClosed {
+		return
+	}
+	c.flags ^= flagWriteArmed
+	c.ls.loop.SetWritable(int(c.fd), on)
+}
+
+// writeFailed handles EPIPE, ECONNRESET and the like: the peer is gone.
+func (c *Conn) writeFailed() {
+	if c.why == nil {
+		c.why = &DisconnectAbnormal
+	}
+	c.closeNow()
+}

@@ -1,0 +1,142 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gatecast/gatecast/conn"
+	"github.com/gatecast/gatecast/routes"
+)
+
+// Config is gatecast's configuration, as read from the YAML file. Every
+// field's zero value means the default in its comment.
+type Config struct {
+	// Listen is the address of the client listener. Zero means ":8080".
+	Listen string `yaml:"listen"`
+	// AdminListen is the address of the admin listener (metrics, health,
+	// pprof). Zero means "127.0.0.1:9090"; "off" disables it.
+	AdminListen string `yaml:"admin_listen"`
+	// ShutdownTimeout bounds the graceful shutdown: close handshakes that
+	// have not finished by then are cut. Zero means 10 s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	WebSocket WebSocketConfig `yaml:"websocket"`
+	Routes    routes.Config   `yaml:"routes"`
+}
+
+// WebSocketConfig is the websocket section; see conn.Config for what each
+// limit does. Zero values mean conn's defaults.
+type WebSocketConfig struct {
+	Path              string        `yaml:"path"`
+	Loops             int           `yaml:"loops"`
+	MaxHeadBytes      int           `yaml:"max_head_bytes"`
+	HandshakeTimeout  time.Duration `yaml:"handshake_timeout"`
+	MaxFrameBytes     int           `yaml:"max_frame_bytes"`
+	MaxMessageBytes   int           `yaml:"max_message_bytes"`
+	WriteQueueBytes   int           `yaml:"write_queue_bytes"`
+	SlowConsumer      string        `yaml:"slow_consumer"` // "drop" (default) or "close"
+	SlowConsumerGrace time.Duration `yaml:"slow_consumer_grace"`
+	CloseTimeout      time.Duration `yaml:"close_timeout"`
+	// AllowedOrigins lists the Origin header values accepted on upgrade
+	// ("*" or empty: any).
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// Subprotocols lists the subprotocols the server speaks, in order of
+	// preference as the client offers them.
+	Subprotocols []string `yaml:"subprotocols"`
+}
+
+// LoadConfig reads and strictly decodes a YAML configuration file: an
+// unknown key is an error that names its line.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig strictly decodes a YAML configuration.
+func ParseConfig(data []byte) (Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = ":8080"
+	}
+	if c.AdminListen == "" {
+		c.AdminListen = "127.0.0.1:9090"
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// connConfig turns the websocket section into conn's configuration.
+func (w WebSocketConfig) connConfig() (conn.Config, error) {
+	policy, err := conn.ParseSlowConsumerPolicy(w.SlowConsumer)
+	if err != nil {
+		return conn.Config{}, fmt.Errorf("websocket.slow_consumer: %w", err)
+	}
+	cc := conn.Config{
+		Path:              w.Path,
+		Loops:             w.Loops,
+		MaxHeadBytes:      w.MaxHeadBytes,
+		HandshakeTimeout:  w.HandshakeTimeout,
+		MaxFrameBytes:     w.MaxFrameBytes,
+		MaxMessageBytes:   w.MaxMessageBytes,
+		WriteQueueBytes:   w.WriteQueueBytes,
+		SlowConsumer:      policy,
+		SlowConsumerGrace: w.SlowConsumerGrace,
+		CloseTimeout:      w.CloseTimeout,
+	}
+	if allowed := originSet(w.AllowedOrigins); allowed != nil {
+		cc.CheckOrigin = func(origin []byte) bool {
+			_, ok := allowed[string(origin)]
+			return ok
+		}
+	}
+	if len(w.Subprotocols) > 0 {
+		speak := make(map[string]struct{}, len(w.Subprotocols))
+		for _, p := range w.Subprotocols {
+			speak[p] = struct{}{}
+		}
+		cc.SelectProtocol = func(p []byte) bool {
+			_, ok := speak[string(p)]
+			return ok
+		}
+	}
+	return cc, nil
+}
+
+// originSet returns nil when any origin is allowed.
+func originSet(origins []string) map[string]struct{} {
+	if len(origins) == 0 {
+		return nil
+	}
+	set := make(map[string]struct{}, len(origins))
+	for _, o := range origins {
+		if o == "*" {
+			return nil
+		}
+		set[o] = struct{}{}
+	}
+	return set
+}
