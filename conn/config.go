@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // SlowConsumerPolicy says what happens to a connection whose write queue
@@ -48,6 +50,13 @@ type Config struct {
 
 	// Loops is the number of event loops. Zero means GOMAXPROCS.
 	Loops int
+
+	// MaxSockets caps the client sockets held at once (in any state). New
+	// connections over it are refused at once (reason "max_sockets"), so
+	// the process keeps descriptors for its admin listener, NATS and
+	// files. Zero means the open-file limit minus a headroom of 1/64 of
+	// it (at least 16).
+	MaxSockets int
 
 	// MaxHeadBytes bounds the upgrade request line and headers. A longer
 	// head gets 431. Zero means 8 KiB.
@@ -95,6 +104,9 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
+	if c.MaxSockets == 0 {
+		c.MaxSockets = defaultMaxSockets()
+	}
 	if c.Path == "" {
 		c.Path = "/"
 	}
@@ -124,6 +136,9 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	var errs []error
+	if c.MaxSockets < 1 {
+		errs = append(errs, fmt.Errorf("max sockets %d: want at least 1", c.MaxSockets))
+	}
 	if !strings.HasPrefix(c.Path, "/") {
 		errs = append(errs, fmt.Errorf("path %q must start with /", c.Path))
 	}
@@ -150,4 +165,15 @@ func (c Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// defaultMaxSockets leaves a headroom of descriptors under the open-file
+// limit for everything that is not a client socket.
+func defaultMaxSockets() int {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil || lim.Cur > 1<<24 {
+		return 1 << 20
+	}
+	n := int(lim.Cur)
+	return max(n-max(16, n/64), 1)
 }

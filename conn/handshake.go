@@ -18,11 +18,12 @@ const (
 	RefusedHeadTooLarge     = "head_too_large"    // 431: request head over MaxHeadBytes
 	RefusedHandshakeTimeout = "handshake_timeout" // no complete request within HandshakeTimeout
 	RefusedShuttingDown     = "shutting_down"     // accepted while the server was stopping
+	RefusedMaxSockets       = "max_sockets"       // Config.MaxSockets sockets already held
 )
 
 var refusalReasons = [...]string{
 	RefusedBadRequest, RefusedVersion, RefusedOrigin, RefusedPath,
-	RefusedHeadTooLarge, RefusedHandshakeTimeout, RefusedShuttingDown,
+	RefusedHeadTooLarge, RefusedHandshakeTimeout, RefusedShuttingDown, RefusedMaxSockets,
 }
 
 func refusalIndex(reason string) int {

@@ -131,6 +131,12 @@ func (ls *loopState) now() int64 { return int64(time.Since(ls.srv.epoch)) }
 
 // accept runs on the accepting loop for every new socket.
 func (s *Server) accept(fd int, sa unix.Sockaddr) {
+	// Only this loop adds to live, so the check cannot be overtaken.
+	if s.live.Load() >= int64(s.cfg.MaxSockets) {
+		s.loops[0].stats.refused[refusalIndex(RefusedMaxSockets)].Add(1)
+		resetClose(fd)
+		return
+	}
 	c := &Conn{fd: int32(fd), id: s.nextID.Add(1), remote: addrPort(sa)}
 	s.live.Add(1)
 	l := s.group.Next()
@@ -326,4 +332,11 @@ func addrPort(sa unix.Sockaddr) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// resetClose closes fd with a TCP reset: the client learns at once that it
+// was refused, and no TIME_WAIT is left behind.
+func resetClose(fd int) {
+	unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	unix.Close(fd)
 }

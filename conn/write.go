@@ -146,9 +146,7 @@ func (c *Conn) flush() {
 	for c.outLen > 0 {
 		iov := ls.iov[:0]
 		iov = append(iov, c.out[0][c.outOff:])
-		for _, b := range c.out[1:min(len(c.out), maxIovecs)] {
-			iov = append(iov, b)
-		}
+		iov = append(iov, c.out[1:min(len(c.out), maxIovecs)]...)
 		n, err := netpoll.Writev(int(c.fd), iov)
 		clear(iov)
 		ls.iov = iov[:0]

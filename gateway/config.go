@@ -35,6 +35,7 @@ type Config struct {
 type WebSocketConfig struct {
 	Path              string        `yaml:"path"`
 	Loops             int           `yaml:"loops"`
+	MaxSockets        int           `yaml:"max_sockets"`
 	MaxHeadBytes      int           `yaml:"max_head_bytes"`
 	HandshakeTimeout  time.Duration `yaml:"handshake_timeout"`
 	MaxFrameBytes     int           `yaml:"max_frame_bytes"`
@@ -98,6 +99,7 @@ func (w WebSocketConfig) connConfig() (conn.Config, error) {
 	cc := conn.Config{
 		Path:              w.Path,
 		Loops:             w.Loops,
+		MaxSockets:        w.MaxSockets,
 		MaxHeadBytes:      w.MaxHeadBytes,
 		HandshakeTimeout:  w.HandshakeTimeout,
 		MaxFrameBytes:     w.MaxFrameBytes,

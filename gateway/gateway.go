@@ -82,7 +82,11 @@ func (g *Gateway) Start() error {
 		}()
 	}
 	g.ready.Store(true)
-	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path, "admin", g.AdminAddr())
+	admin := "off"
+	if a := g.AdminAddr(); a != nil {
+		admin = a.String()
+	}
+	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path, "admin", admin)
 	return nil
 }
 

@@ -1,0 +1,64 @@
+# gatecast — see README.md. Every target works on a fresh machine with only Go.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN         := bin
+FUZZTIME    ?= 10s
+# A target's default run of the load commands; see bench/README.md.
+GATECAST    := $(BIN)/gatecast
+LOADGEN     := $(BIN)/gatecast-bench
+
+.PHONY: all run build test vet staticcheck lint race benchsmoke crossbuild bench bench-load fuzz clean
+
+all: build
+
+## run: the gateway on its embedded defaults (ws://localhost:8080/, admin on 127.0.0.1:9090)
+run: build
+	$(GATECAST) serve
+
+## build: bin/gatecast and bin/gatecast-bench
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## test: everything CI runs — vet, staticcheck, race tests, a one-iteration smoke of every benchmark, BSD builds
+test: vet staticcheck race benchsmoke crossbuild
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+lint: vet staticcheck
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+race:
+	$(GO) test -race -shuffle=on -timeout 10m ./...
+
+benchsmoke:
+	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 10m ./...
+
+crossbuild:
+	GOOS=darwin $(GO) build ./...
+	GOOS=freebsd $(GO) build ./...
+
+## bench: the in-process benchmarks (gatecast and the baseline in the same run)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem -count=3 ./...
+
+## bench-load: idle memory and echo figures against real processes (several minutes)
+bench-load: build
+	$(LOADGEN) idle --target both --gatecast-bin $(GATECAST) --levels 1000,5000,10000,15000
+	$(LOADGEN) echo --target both --gatecast-bin $(GATECAST) --conns 1000 --duration 10s
+
+## fuzz: each fuzz target for FUZZTIME (default 10s)
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BIN)
