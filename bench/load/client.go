@@ -1,0 +1,96 @@
+package load
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/gatecast/gatecast/netpoll"
+)
+
+// fdReserve is the descriptors a client keeps for everything but its
+// connections: stdio, the runtime's poller, a dial in flight.
+const fdReserve = 64
+
+// RunClient opens cfg.Conns connections, writes an "open" event to events,
+// runs cfg.Mode over the open ones, closes them and writes a "result"
+// event. Failed connections are reported in the events, not as an error;
+// the error is for a client that could not run at all.
+//
+// control is the parent's channel to the client (its standard input): in
+// idle mode the hold ends when control reaches EOF; with cfg.WaitStart the
+// echo loop starts on the first line read from it, and EOF before that line
+// aborts. A nil control sends nothing and never closes. The goroutine reading control may outlive RunClient while a read
+// on control is blocked; in a client process that exits right after, this
+// does not matter.
+func RunClient(ctx context.Context, cfg ClientConfig, control io.Reader, events io.Writer) error {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if limit, err := netpoll.RaiseFDLimit(); err == nil && uint64(cfg.Conns+fdReserve) > limit {
+		return fmt.Errorf("load: %d connections need more than the %d file descriptors one process may hold; spread them over more processes", cfg.Conns, limit)
+	}
+	start, eof := watchControl(control)
+
+	conns, err := openAll(ctx, cfg)
+	ev := Event{Event: eventOpen, Mode: cfg.Mode, Conns: cfg.Conns, Open: len(conns), Failed: cfg.Conns - len(conns)}
+	if err != nil {
+		ev.FirstError = err.Error()
+	}
+	if err := writeEvent(events, ev); err != nil {
+		closeAll(conns)
+		return err
+	}
+
+	ev.Event = eventResult
+	switch cfg.Mode {
+	case Idle:
+		var lostErr error
+		ev.Lost, lostErr = hold(ctx, conns, cfg, eof)
+		if lostErr != nil {
+			ev.FirstError = lostErr.Error()
+		}
+	case Echo:
+		if cfg.WaitStart {
+			select {
+			case <-start:
+			case <-eof:
+				closeAll(conns)
+				return fmt.Errorf("load: control input closed before the start line")
+			case <-ctx.Done():
+				closeAll(conns)
+				return ctx.Err()
+			}
+		}
+		echo(ctx, conns, cfg, &ev)
+	}
+	return writeEvent(events, ev)
+}
+
+// watchControl reads control in the background: start closes at the first
+// line, eof when control ends. A nil control never does either.
+func watchControl(control io.Reader) (start, eof <-chan struct{}) {
+	s, e := make(chan struct{}), make(chan struct{})
+	if control == nil {
+		return s, e
+	}
+	go func() {
+		defer close(e)
+		sc := bufio.NewScanner(control)
+		if !sc.Scan() {
+			return
+		}
+		close(s)
+		for sc.Scan() {
+		}
+	}()
+	return s, e
+}
+
+func closeAll(conns []*conn) {
+	for _, c := range conns {
+		closeConn(c.nc)
+	}
+}

@@ -1,0 +1,160 @@
+package load
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Mode is what a client does with its connections once they are open.
+type Mode string
+
+const (
+	// Idle holds the connections without traffic, answering the server's
+	// pings, until its control input closes or Hold passes.
+	Idle Mode = "idle"
+	// Echo runs a closed loop per connection: send Size bytes, wait for the
+	// echo, record the round trip, repeat until Duration or Rounds.
+	Echo Mode = "echo"
+)
+
+// ClientConfig describes one client process. Every zero field takes the
+// default named in its comment; URL and Conns are required.
+type ClientConfig struct {
+	URL   string // ws://host:port/path of the server
+	Conns int    // connections to open
+	Mode  Mode   // zero: Idle
+
+	// Source is the local IP to dial from, such as "127.0.0.2". Each
+	// source address has its own ~28,000 ephemeral ports towards one
+	// server port. Zero: chosen by the kernel.
+	Source string
+
+	Size     int           // echo payload in bytes; zero: 64
+	Duration time.Duration // echo loop length, the hard bound on it; zero: 10s
+	// Rounds stops the echo loop after this many round trips over all
+	// connections (split evenly), if that comes before Duration. Zero: no
+	// count limit.
+	Rounds int
+	// WaitStart makes an echo client wait, after opening, for a line on its
+	// control input before it starts the loop, so that the parent can start
+	// several processes at once. Zero: start right away.
+	WaitStart bool
+
+	Hold  time.Duration // longest idle hold; zero: 10m
+	Sweep time.Duration // how often idle connections are read for pings; zero: 2s
+
+	DialConcurrency int           // dials in flight; zero: 64
+	DialTimeout     time.Duration // per dial, TCP and handshake; zero: 5s
+	OpenTimeout     time.Duration // for opening all connections; zero: 60s
+}
+
+// withDefaults returns c with every zero tunable set to its default.
+func (c ClientConfig) withDefaults() ClientConfig {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Mode == "" {
+		c.Mode = Idle
+	}
+	if c.Size == 0 {
+		c.Size = 64
+	}
+	if c.DialConcurrency == 0 {
+		c.DialConcurrency = 64
+	}
+	def(&c.Duration, 10*time.Second)
+	def(&c.Hold, 10*time.Minute)
+	def(&c.Sweep, 2*time.Second)
+	def(&c.DialTimeout, 5*time.Second)
+	def(&c.OpenTimeout, 60*time.Second)
+	return c
+}
+
+func (c ClientConfig) validate() error {
+	switch {
+	case c.URL == "":
+		return errors.New("load: no server URL; pass --url ws://HOST:PORT/")
+	case c.Conns <= 0:
+		return fmt.Errorf("load: --conns must be positive, got %d", c.Conns)
+	case c.Mode != "" && c.Mode != Idle && c.Mode != Echo:
+		return fmt.Errorf("load: unknown --mode %q; use idle or echo", c.Mode)
+	case c.Size < 0 || c.Rounds < 0 || c.DialConcurrency < 0:
+		return errors.New("load: --size, --rounds and --dial-concurrency must not be negative")
+	}
+	return nil
+}
+
+// flags binds c's fields to a flag set; Args writes the same names back.
+func (c *ClientConfig) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "url", c.URL, "server URL, ws://HOST:PORT/")
+	fs.IntVar(&c.Conns, "conns", c.Conns, "connections to open")
+	fs.StringVar((*string)(&c.Mode), "mode", string(c.Mode), "idle or echo")
+	fs.StringVar(&c.Source, "source", c.Source, "local IP to dial from, e.g. 127.0.0.2")
+	fs.IntVar(&c.Size, "size", c.Size, "echo payload bytes (default 64)")
+	fs.DurationVar(&c.Duration, "duration", c.Duration, "echo loop length (default 10s)")
+	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "echo: stop after this many round trips in all (default no limit)")
+	fs.BoolVar(&c.WaitStart, "wait-start", c.WaitStart, "echo: wait for a line on stdin before starting")
+	fs.DurationVar(&c.Hold, "hold", c.Hold, "idle: longest hold before closing (default 10m)")
+	fs.DurationVar(&c.Sweep, "sweep", c.Sweep, "idle: how often to read the connections for pings (default 2s)")
+	fs.IntVar(&c.DialConcurrency, "dial-concurrency", c.DialConcurrency, "dials in flight (default 64)")
+	fs.DurationVar(&c.DialTimeout, "dial-timeout", c.DialTimeout, "timeout of one dial and handshake (default 5s)")
+	fs.DurationVar(&c.OpenTimeout, "open-timeout", c.OpenTimeout, "timeout for opening all connections (default 60s)")
+}
+
+// ParseClientArgs parses the client flags (as written by Args).
+func ParseClientArgs(name string, args []string, usage io.Writer) (ClientConfig, error) {
+	var c ClientConfig
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	c.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("load: unexpected arguments %q", fs.Args())
+	}
+	return c, c.validate()
+}
+
+// Args returns the command-line flags that ParseClientArgs turns back into
+// c. Zero fields are left out, so the child applies the same defaults.
+func (c ClientConfig) Args() []string {
+	var args []string
+	add := func(name, v string) { args = append(args, "--"+name+"="+v) }
+	addInt := func(name string, v int) {
+		if v != 0 {
+			add(name, strconv.Itoa(v))
+		}
+	}
+	addDur := func(name string, v time.Duration) {
+		if v != 0 {
+			add(name, v.String())
+		}
+	}
+	add("url", c.URL)
+	addInt("conns", c.Conns)
+	if c.Mode != "" {
+		add("mode", string(c.Mode))
+	}
+	if c.Source != "" {
+		add("source", c.Source)
+	}
+	addInt("size", c.Size)
+	addDur("duration", c.Duration)
+	addInt("rounds", c.Rounds)
+	if c.WaitStart {
+		add("wait-start", "true")
+	}
+	addDur("hold", c.Hold)
+	addDur("sweep", c.Sweep)
+	addInt("dial-concurrency", c.DialConcurrency)
+	addDur("dial-timeout", c.DialTimeout)
+	addDur("open-timeout", c.OpenTimeout)
+	return args
+}

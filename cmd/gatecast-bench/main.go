@@ -1,0 +1,59 @@
+// Command gatecast-bench measures gatecast against the baseline server: idle
+// memory per connection and echo round trips. It runs the servers and its
+// own load clients as child processes; see bench/README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: gatecast-bench COMMAND [flags]
+
+commands:
+  idle      idle memory per connection: RSS of the server as connections grow
+  echo      echo round trips per second and latency percentiles
+  baseline  run the baseline echo server until SIGINT or SIGTERM
+  client    run one load client process (used by idle and echo)
+
+Run gatecast-bench COMMAND -h for the flags of a command.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
+	case "idle":
+		err = runIdle(ctx, args)
+	case "echo":
+		err = runEcho(ctx, args)
+	case "baseline":
+		err = runBaseline(ctx, args)
+	case "client":
+		err = runClient(ctx, args)
+	case "-h", "-help", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "gatecast-bench: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "gatecast-bench:", err)
+		stop()
+		os.Exit(1)
+	}
+}
