@@ -1,6 +1,7 @@
 // Command gatecast runs the gatecast WebSocket gateway.
 //
 //	gatecast serve [--listen :8080] [--admin-listen 127.0.0.1:9090] [--config FILE]
+//	gatecast connect ws://127.0.0.1:8080/
 package main
 
 import (
@@ -21,6 +22,7 @@ const usage = `gatecast: a WebSocket and HTTP API gateway
 
 usage:
   gatecast serve [flags]   run the gateway
+  gatecast connect URL     send stdin lines as messages, print what comes back
   gatecast version         print the version
 
 Run "gatecast serve -h" for the flags.
@@ -36,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		os.Exit(serve(os.Args[2:]))
+	case "connect":
+		os.Exit(connect(os.Args[2:]))
 	case "version":
 		fmt.Println("gatecast", version)
 	case "-h", "--help", "help":

@@ -247,6 +247,31 @@ func TestEndToEndFDLimit(t *testing.T) {
 	}
 }
 
+func TestConnectCommand(t *testing.T) {
+	p := startGatecast(t, "", "--listen", "127.0.0.1:0", "--admin-listen", "off")
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "connect", "--wait", "5s", p.ws)
+	cmd.Env = append(os.Environ(), "GATECAST_RUN_MAIN=1")
+	cmd.Stdin = strings.NewReader("hello\nworld\n")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	var got []string
+	for len(got) < 2 && sc.Scan() {
+		got = append(got, sc.Text())
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if strings.Join(got, ",") != "hello,world" {
+		t.Fatalf("connect printed %q, want hello and world echoed", got)
+	}
+}
+
 func TestServeRejectsBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/bad.yaml"
