@@ -41,6 +41,8 @@ const (
 	flagFragmented                    // a fragmented message is being reassembled
 	flagText                          // ... and it is a text message
 	flagSlow                          // the write queue went over its bound
+	flagDeferred                      // upgrade valid, waiting for Accept or Refuse
+	flagReadPaused                    // the loop does not report readability
 )
 
 // Conn is one client connection. See the package documentation for its
@@ -71,8 +73,13 @@ type Conn struct {
 	value any
 }
 
-// ID is the connection's number, unique within its Server.
+// ID is the connection's number, unique within its Server; Server.Lookup
+// finds the connection by it from any goroutine.
 func (c *Conn) ID() uint64 { return c.id }
+
+// LoopIndex is the index of the event loop the connection lives on, from
+// 0 to Server.Loops()-1.
+func (c *Conn) LoopIndex() int { return c.ls.loop.ID() }
 
 // RemoteAddr is the client's address and port.
 func (c *Conn) RemoteAddr() netip.AddrPort { return c.remote }
@@ -126,6 +133,11 @@ func (c *Conn) OnEvent(ev netpoll.Event) {
 		c.flush()
 	}
 	if ev&netpoll.EventRead != 0 && c.state != stateClosed {
+		if c.flags&flagReadPaused != 0 {
+			// Only a hang-up is reported while reads are paused.
+			c.closeNow()
+			return
+		}
 		if c.state == stateHandshake {
 			c.readHandshake()
 		} else {
@@ -328,7 +340,13 @@ func (c *Conn) onCloseFrame(p []byte) {
 		return
 	default:
 		code, reason := ws.ParseCloseFrameData(p)
-		if err := ws.CheckCloseFrameData(code, reason); err != nil {
+		err := ws.CheckCloseFrameData(code, reason)
+		if err == nil && code >= 5000 {
+			// gobwas/ws lets codes past the private range through; RFC
+			// 6455 (7.4.2) defines none there.
+			err = ws.ErrProtocolStatusCodeUnknown
+		}
+		if err != nil {
 			if err == ws.ErrProtocolInvalidUTF8 {
 				c.fail(DisconnectBadUTF8)
 			} else {

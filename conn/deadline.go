@@ -45,7 +45,9 @@ func unlinkDeadline(c *Conn) {
 }
 
 // expire removes every connection whose deadline is at or before now and
-// calls fn for it. It returns the next deadline, or -1 if the list is empty.
+// calls fn for it. It returns the next deadline, or -1 if the list is
+// empty; fn may add to other lists, so callers that wait on several lists
+// read their heads after expiring all of them.
 func (l *deadlineList) expire(now int64, fn func(*Conn)) int64 {
 	for l.head != nil && l.head.deadline <= now {
 		c := l.head

@@ -51,5 +51,9 @@ var ErrNotOpen = errors.New("conn: connection is not open")
 // because the connection's write queue is full.
 var ErrSlowConsumer = errors.New("conn: write queue full, message dropped (slow consumer)")
 
+// ErrDeferred is returned by ConnectHandler.OnConnect to decide on the
+// upgrade later, with Conn.Accept or Conn.Refuse.
+var ErrDeferred = errors.New("conn: upgrade deferred")
+
 // ErrClosed is returned by Listen after Shutdown.
 var ErrClosed = errors.New("conn: server is shut down")

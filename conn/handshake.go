@@ -3,6 +3,7 @@ package conn
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gobwas/ws"
@@ -50,15 +51,115 @@ const responseHeadTooLarge = "HTTP/1.1 431 Request Header Fields Too Large\r\n" 
 	"Connection: close\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n\r\n" +
 	"request head over the size limit"
 
+const responseBadRequest = "HTTP/1.1 400 Bad Request\r\n" +
+	"Connection: close\r\nContent-Type: text/plain\r\nContent-Length: 27\r\n\r\n" +
+	"malformed WebSocket request"
+
 var headEnd = []byte("\r\n\r\n")
 
+// Request is an upgrade request as a ConnectHandler sees it. It and every
+// slice in it are valid only until OnConnect returns: copy what you keep.
+type Request struct {
+	// URI is the request target: the path and the raw query.
+	URI []byte
+	// Host is the Host header.
+	Host []byte
+	// Header holds every header except the WebSocket handshake's own
+	// (Upgrade, Connection, Sec-WebSocket-*), in the order received.
+	Header []HeaderField
+	// Protocol is the subprotocol chosen by Config.SelectProtocol, or "".
+	Protocol string
+}
+
+// HeaderField is one request header.
+type HeaderField struct {
+	Name, Value []byte
+}
+
+// Get returns the value of the first header named name (case-insensitive).
+func (r *Request) Get(name string) []byte {
+	for _, h := range r.Header {
+		if bytes.EqualFold(h.Name, []byte(name)) {
+			return h.Value
+		}
+	}
+	return nil
+}
+
+// Path is the URI without its query.
+func (r *Request) Path() []byte {
+	if i := bytes.IndexByte(r.URI, '?'); i >= 0 {
+		return r.URI[:i]
+	}
+	return r.URI
+}
+
+// Query is the raw query after '?', or nil.
+func (r *Request) Query() []byte {
+	if i := bytes.IndexByte(r.URI, '?'); i >= 0 {
+		return r.URI[i+1:]
+	}
+	return nil
+}
+
+// ConnectHandler is implemented by a Handler that decides on upgrades.
+type ConnectHandler interface {
+	// OnConnect runs on the loop goroutine once a valid upgrade request
+	// has been read, before the 101 response is written. It returns nil
+	// to accept at once, a *Refusal to refuse with its status, or
+	// ErrDeferred to decide later: the connection then waits, reads
+	// paused, until Accept or Refuse is called on its loop goroutine (see
+	// Conn.Do), or HandshakeTimeout passes.
+	OnConnect(c *Conn, r *Request) error
+}
+
+// Refusal refuses an upgrade with an HTTP status. It is an error so that
+// OnConnect can return it.
+type Refusal struct {
+	Status int
+	// Reason is the response body (plain text). Zero means the status text.
+	Reason string
+	// Header holds extra response headers, such as Retry-After.
+	Header []HeaderString
+}
+
+// HeaderString is one response header.
+type HeaderString struct{ Name, Value string }
+
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("upgrade refused: %d %s", r.Status, r.reason())
+}
+
+func (r *Refusal) reason() string {
+	if r.Reason != "" {
+		return r.Reason
+	}
+	return http.StatusText(r.Status)
+}
+
+// appendResponse writes the refusal as an HTTP/1.1 response.
+func (r *Refusal) appendResponse(b []byte) []byte {
+	body := r.reason()
+	b = fmt.Appendf(b, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\n",
+		r.Status, http.StatusText(r.Status), len(body))
+	for _, h := range r.Header {
+		b = fmt.Appendf(b, "%s: %s\r\n", h.Name, h.Value)
+	}
+	b = append(b, "\r\n"...)
+	return append(b, body...)
+}
+
 // newUpgrader builds the loop's gobwas Upgrader. Its hooks run inside
-// Upgrade on the loop goroutine.
-func newUpgrader(cfg *Config) ws.Upgrader {
+// Upgrade on the loop goroutine and record the request in ls.req.
+func newUpgrader(ls *loopState, cfg *Config) ws.Upgrader {
 	path := cfg.Path
-	u := ws.Upgrader{
-		Protocol: cfg.SelectProtocol,
+	check := cfg.CheckOrigin
+	return ws.Upgrader{
+		// A header line may be as long as the whole head is allowed to be.
+		ReadBufferSize: cfg.MaxHeadBytes,
+		Protocol:       cfg.SelectProtocol,
 		OnRequest: func(uri []byte) error {
+			ls.req.URI = ls.keep(uri)
 			if i := bytes.IndexByte(uri, '?'); i >= 0 {
 				uri = uri[:i]
 			}
@@ -67,16 +168,34 @@ func newUpgrader(cfg *Config) ws.Upgrader {
 			}
 			return nil
 		},
-	}
-	if check := cfg.CheckOrigin; check != nil {
-		u.OnHeader = func(key, value []byte) error {
-			if bytes.EqualFold(key, []byte("Origin")) && !check(value) {
+		OnHost: func(host []byte) error {
+			ls.req.Host = ls.keep(host)
+			return nil
+		},
+		OnHeader: func(key, value []byte) error {
+			if check != nil && bytes.EqualFold(key, []byte("Origin")) && !check(value) {
 				return errOriginNotAllowed
 			}
+			ls.req.Header = append(ls.req.Header, HeaderField{Name: ls.keep(key), Value: ls.keep(value)})
 			return nil
-		}
+		},
 	}
-	return u
+}
+
+// keep copies b into the loop's request arena: gobwas's slices are only
+// valid inside its hooks.
+func (ls *loopState) keep(b []byte) []byte {
+	start := len(ls.arena)
+	ls.arena = append(ls.arena, b...)
+	return ls.arena[start:len(ls.arena):len(ls.arena)]
+}
+
+func (ls *loopState) resetRequest() {
+	clear(ls.req.Header)
+	ls.req = Request{Header: ls.req.Header[:0]}
+	// The arena may move when it grows; slices into an old array stay
+	// valid (the GC keeps it) until the next request.
+	ls.arena = ls.arena[:0]
 }
 
 // readHandshake gathers the request head in c.in and upgrades once the
@@ -101,13 +220,16 @@ func (c *Conn) readHandshake() {
 	}
 	end := from + i + len(headEnd)
 	c.upgrade(c.in[:end])
-	if c.state != stateOpen {
+	if c.state == stateClosed || c.in == nil {
 		return
 	}
-	// Frames the client sent right behind its request.
+	// Frames the client sent right behind its request: processed now, or
+	// kept until Accept if the upgrade was deferred.
 	if rest := c.in[end:]; len(rest) > 0 {
 		c.in = c.in[:copy(c.in, rest)]
-		c.consume(c.in, true)
+		if c.state == stateOpen {
+			c.consume(c.in, true)
+		}
 		return
 	}
 	putBuf(c.in)
@@ -130,6 +252,7 @@ func (h *headIO) Write(p []byte) (int, error) {
 
 func (c *Conn) upgrade(head []byte) {
 	ls := c.ls
+	ls.resetRequest()
 	ls.head.r.Reset(head)
 	ls.head.resp = ls.head.resp[:0]
 	hs, err := ls.upgrader.Upgrade(&ls.head)
@@ -137,15 +260,80 @@ func (c *Conn) upgrade(head []byte) {
 		c.refuse(refusalFor(err), ls.head.resp)
 		return
 	}
-	unlinkDeadline(c)
 	c.protocol = hs.Protocol
+	if ch := ls.srv.connectHandler; ch != nil {
+		ls.req.Protocol = hs.Protocol
+		err := ch.OnConnect(c, &ls.req)
+		ls.resetRequest()
+		var ref *Refusal
+		switch {
+		case err == nil:
+		case errors.As(err, &ref):
+			c.Refuse(ref)
+			return
+		case errors.Is(err, ErrDeferred):
+			// Keep the 101 response until the verdict; stop reading so
+			// that frames sent early wait in the kernel.
+			c.msg = append(getBuf(len(ls.head.resp)), ls.head.resp...)
+			c.flags |= flagDeferred
+			c.pauseReads(true)
+			return
+		default:
+			c.Refuse(&Refusal{Status: http.StatusInternalServerError})
+			return
+		}
+	}
+	c.open(ls.head.resp)
+}
+
+// open writes the 101 response and moves to open.
+func (c *Conn) open(resp []byte) {
+	ls := c.ls
+	unlinkDeadline(c)
 	c.state = stateOpen
-	if c.write(0, nil, ls.head.resp, true) != nil {
+	if c.write(0, nil, resp, true) != nil {
 		return
 	}
 	c.flags |= flagOpened
 	ls.srv.open.Add(1)
 	ls.srv.handler.OnOpen(c)
+}
+
+// Accept completes an upgrade that OnConnect deferred. It does nothing if
+// the connection is not waiting for a verdict (it may have timed out or
+// gone away meanwhile). Loop goroutine only.
+func (c *Conn) Accept() {
+	if c.state != stateHandshake || c.flags&flagDeferred == 0 {
+		return
+	}
+	c.flags &^= flagDeferred
+	resp := c.msg
+	c.msg = nil
+	c.open(resp)
+	putBuf(resp)
+	if c.state != stateOpen {
+		return
+	}
+	c.pauseReads(false)
+	if len(c.in) > 0 {
+		c.consume(c.in, true)
+	}
+}
+
+// Refuse answers an upgrade request that has not been accepted yet with
+// r's status and closes the connection. Loop goroutine only.
+func (c *Conn) Refuse(r *Refusal) {
+	if c.state != stateHandshake {
+		return
+	}
+	c.flags &^= flagDeferred
+	putBuf(c.msg)
+	c.msg = nil
+	c.pauseReads(false)
+	ls := c.ls
+	ls.stats.refusedByHandler.Add(1)
+	ls.resp = r.appendResponse(ls.resp[:0])
+	c.refuse("", ls.resp)
 }
 
 func refusalFor(err error) string {
@@ -166,7 +354,14 @@ func refusalFor(err error) string {
 // refuse answers a failed handshake with resp and closes once it has left.
 func (c *Conn) refuse(reason string, resp []byte) {
 	ls := c.ls
-	ls.stats.refused[refusalIndex(reason)].Add(1)
+	if reason != "" {
+		ls.stats.refused[refusalIndex(reason)].Add(1)
+	}
+	if len(resp) == 0 {
+		// gobwas/ws writes nothing when it cannot read a request line or
+		// header at all; the client still deserves an answer.
+		resp = []byte(responseBadRequest)
+	}
 	unlinkDeadline(c)
 	c.state = stateClosing
 	c.flags |= flagDiscard

@@ -25,14 +25,15 @@ const smallWriteBytes = 4 << 10
 // Server accepts WebSocket connections and runs them on event loops.
 // Its methods are goroutine-safe.
 type Server struct {
-	cfg     Config
-	handler Handler
-	group   *netpoll.Group
-	loops   []*loopState
-	epoch   time.Time
+	cfg            Config
+	handler        Handler
+	connectHandler ConnectHandler // handler, if it decides on upgrades
+	group          *netpoll.Group
+	loops          []*loopState
+	epoch          time.Time
 
 	mu sync.Mutex
-	ln *netpoll.Listener // guarded by mu
+	lns []*netpoll.Listener // guarded by mu
 
 	nextID   atomic.Uint64
 	open     atomic.Int64 // connections past the handshake and not closed
@@ -57,6 +58,9 @@ type loopState struct {
 
 	upgrader ws.Upgrader
 	head     headIO
+	req      Request // the upgrade request being read, for OnConnect
+	arena    []byte  // bytes of req
+	resp     []byte  // scratch for refusal responses
 	draining bool
 
 	stats loopStats
@@ -68,6 +72,7 @@ type loopStats struct {
 	messagesIn             atomic.Uint64
 	slowConsumers, dropped atomic.Uint64
 	closeTimeouts          atomic.Uint64
+	refusedByHandler       atomic.Uint64
 	refused                [len(refusalReasons)]atomic.Uint64
 	_                      [64]byte // keep loops' counters off each other's cache lines
 }
@@ -85,15 +90,17 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		return nil, err
 	}
 	s.group = g
+	s.connectHandler, _ = h.(ConnectHandler)
 	for i := 0; i < g.Len(); i++ {
-		s.loops = append(s.loops, &loopState{
-			srv:      s,
-			loop:     g.Loop(i),
-			rbuf:     make([]byte, readBufferBytes),
-			wbuf:     make([]byte, smallWriteBytes),
-			iov:      make([][]byte, 0, maxIovecs),
-			upgrader: newUpgrader(&s.cfg),
-		})
+		ls := &loopState{
+			srv:  s,
+			loop: g.Loop(i),
+			rbuf: make([]byte, readBufferBytes),
+			wbuf: make([]byte, smallWriteBytes),
+			iov:  make([][]byte, 0, maxIovecs),
+		}
+		ls.upgrader = newUpgrader(ls, &s.cfg)
+		s.loops = append(s.loops, ls)
 	}
 	return s, nil
 }
@@ -112,22 +119,70 @@ func (s *Server) Listen(network, address string) error {
 		return err
 	}
 	s.mu.Lock()
-	s.ln = ln
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if s.stopping.Load() {
+		ln.Close()
+		return ErrClosed
+	}
+	s.lns = append(s.lns, ln)
 	return nil
 }
 
-// Addr is the listening address, or nil before Listen.
+// Addr is the address of the first listener, or nil before Listen. A
+// server may listen on several addresses (say, IPv4 and IPv6).
 func (s *Server) Addr() net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if len(s.lns) == 0 {
 		return nil
 	}
-	return s.ln.Addr()
+	return s.lns[0].Addr()
 }
 
 func (ls *loopState) now() int64 { return int64(time.Since(ls.srv.epoch)) }
+
+// A connection id packs a sequence number (high 32 bits), the loop index
+// (8 bits) and the descriptor (24 bits). Lookup finds the connection in
+// its loop's descriptor table, so no map of connections is needed; the
+// sequence number tells a live connection from an earlier one that had
+// the same descriptor.
+func makeID(seq uint64, loop, fd int) uint64 {
+	return seq<<32 | uint64(loop&0xff)<<24 | uint64(fd&0xffffff)
+}
+
+func splitID(id uint64) (loop, fd int) {
+	return int(id >> 24 & 0xff), int(id & 0xffffff)
+}
+
+// Lookup runs fn on the loop goroutine of the connection with this id,
+// with the connection, or with nil if it is not open (never existed,
+// still in its handshake, closing or closed). It reports false if fn will
+// not run because the id names no loop or the server is shut down. Safe
+// from any goroutine.
+func (s *Server) Lookup(id uint64, fn func(c *Conn)) bool {
+	li, fd := splitID(id)
+	if li >= len(s.loops) {
+		return false
+	}
+	ls := s.loops[li]
+	return ls.loop.Submit(func() {
+		c, _ := ls.loop.Handler(fd).(*Conn)
+		if c == nil || c.id != id || c.state != stateOpen {
+			c = nil
+		}
+		fn(c)
+	})
+}
+
+// Loops is the number of event loops.
+func (s *Server) Loops() int { return len(s.loops) }
+
+// RunOnLoop runs fn on loop i's goroutine: the way to reach every
+// connection of a loop (a topic fan-out keeps one member list per loop).
+// It reports false if the server is shut down. Safe from any goroutine.
+func (s *Server) RunOnLoop(i int, fn func()) bool {
+	return s.loops[i].loop.Submit(fn)
+}
 
 // accept runs on the accepting loop for every new socket.
 func (s *Server) accept(fd int, sa unix.Sockaddr) {
@@ -137,11 +192,10 @@ func (s *Server) accept(fd int, sa unix.Sockaddr) {
 		resetClose(fd)
 		return
 	}
-	c := &Conn{fd: int32(fd), id: s.nextID.Add(1), remote: addrPort(sa)}
 	s.live.Add(1)
 	l := s.group.Next()
 	ls := s.loops[l.ID()]
-	c.ls = ls
+	c := &Conn{fd: int32(fd), id: makeID(s.nextID.Add(1), l.ID(), fd), remote: addrPort(sa), ls: ls}
 	if l == s.group.Loop(0) {
 		ls.register(c)
 		return
@@ -173,14 +227,15 @@ func (ls *loopState) register(c *Conn) {
 func (s *Server) tick(l *netpoll.Loop, now time.Time) time.Duration {
 	ls := s.loops[l.ID()]
 	t := int64(now.Sub(s.epoch))
+	ls.handshakes.expire(t, ls.handshakeExpired)
+	ls.slow.expire(t, ls.slowExpired)
+	// After the slow list: an expired slow consumer starts its close
+	// handshake and joins the closing list.
+	ls.closings.expire(t, ls.closeExpired)
 	next := int64(-1)
-	for _, d := range [...]int64{
-		ls.handshakes.expire(t, ls.handshakeExpired),
-		ls.closings.expire(t, ls.closeExpired),
-		ls.slow.expire(t, ls.slowExpired),
-	} {
-		if d >= 0 && (next < 0 || d < next) {
-			next = d
+	for _, l := range [...]*deadlineList{&ls.handshakes, &ls.closings, &ls.slow} {
+		if l.head != nil && (next < 0 || l.head.deadline < next) {
+			next = l.head.deadline
 		}
 	}
 	if next < 0 {
@@ -217,6 +272,8 @@ type Stats struct {
 	SlowConsumers uint64 // times a connection's write queue went over its bound
 	Dropped       uint64 // messages dropped because a write queue was full
 	CloseTimeouts uint64 // close handshakes the peer did not finish in time
+	// RefusedByHandler counts upgrades the ConnectHandler refused.
+	RefusedByHandler uint64
 	// Refused counts refused handshakes by reason (the Refused* constants).
 	Refused  map[string]uint64
 	Listener netpoll.ListenerStats
@@ -241,13 +298,18 @@ func (s *Server) Stats() Stats {
 		st.SlowConsumers += x.slowConsumers.Load()
 		st.Dropped += x.dropped.Load()
 		st.CloseTimeouts += x.closeTimeouts.Load()
+		st.RefusedByHandler += x.refusedByHandler.Load()
 		for i, r := range refusalReasons {
 			st.Refused[r] += x.refused[i].Load()
 		}
 	}
 	s.mu.Lock()
-	if s.ln != nil {
-		st.Listener = s.ln.Stats()
+	for _, ln := range s.lns {
+		ls := ln.Stats()
+		st.Listener.Accepted += ls.Accepted
+		st.Listener.RefusedFDLimit += ls.RefusedFDLimit
+		st.Listener.Pauses += ls.Pauses
+		st.Listener.AcceptErrors += ls.AcceptErrors
 	}
 	s.mu.Unlock()
 	return st
@@ -259,11 +321,11 @@ func (s *Server) Stats() Stats {
 // stop before Shutdown returns. Safe to call more than once.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
-		s.stopping.Store(true)
 		s.mu.Lock()
-		ln := s.ln
+		s.stopping.Store(true)
+		lns := s.lns
 		s.mu.Unlock()
-		if ln != nil {
+		for _, ln := range lns {
 			ln.Close()
 		}
 		for _, ls := range s.loops {

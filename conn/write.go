@@ -49,7 +49,9 @@ func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
 		hdr = ch[:putHeader(ch[:], op, true, len(p))]
 	}
 	total := len(hdr) + len(p)
-	if !c.admit(total, control) {
+	// The close frame always goes in: without it the close handshake, and
+	// with it the connection, could never end.
+	if op != ws.OpClose && !c.admit(total, control) {
 		return ErrSlowConsumer
 	}
 	ls := c.ls
@@ -210,7 +212,22 @@ func (c *Conn) armWrite(on bool) {
 		return
 	}
 	c.flags ^= flagWriteArmed
-	c.ls.loop.SetWritable(int(c.fd), on)
+	c.updateInterest()
+}
+
+// pauseReads stops or resumes read events (while an upgrade waits for the
+// handler's verdict).
+func (c *Conn) pauseReads(on bool) {
+	paused := c.flags&flagReadPaused != 0
+	if on == paused || c.state == stateClosed {
+		return
+	}
+	c.flags ^= flagReadPaused
+	c.updateInterest()
+}
+
+func (c *Conn) updateInterest() {
+	c.ls.loop.SetInterest(int(c.fd), c.flags&flagReadPaused == 0, c.flags&flagWriteArmed != 0)
 }
 
 // writeFailed handles EPIPE, ECONNRESET and the like: the peer is gone.

@@ -30,7 +30,7 @@
 //
 // # Concurrency contract
 //
-// Handler methods, Register, SetWritable and Unregister run on the loop's own
+// Handler methods, Register, SetInterest and Unregister run on the loop's own
 // goroutine and must never block: no locks held across I/O, no channel sends
 // that can wait, no syscalls other than non-blocking socket I/O. Work from
 // other goroutines reaches a loop through Submit, which is goroutine-safe and

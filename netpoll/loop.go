@@ -15,7 +15,7 @@ type Handler interface {
 // Loop is one event loop: a goroutine that waits for readiness of the
 // descriptors registered on it and calls their handlers one after another.
 //
-// Register, SetWritable, Unregister, Handler and Range must be called on the
+// Register, SetInterest, Unregister, Handler and Range must be called on the
 // loop goroutine (from a Handler, a tick or a Submit-ted function). Submit,
 // ID and the statistics are goroutine-safe.
 type Loop struct {
@@ -69,11 +69,14 @@ func (l *Loop) Register(fd int, h Handler) error {
 	return nil
 }
 
-// SetWritable turns the interest in writability of fd on or off. Handlers
-// turn it on when the kernel did not take all their bytes and off once the
-// queue is flushed. Loop goroutine only.
-func (l *Loop) SetWritable(fd int, on bool) error {
-	return l.p.setWrite(fd, on)
+// SetInterest says which readiness events of fd the loop reports. A
+// descriptor starts with read interest only. Handlers turn write interest
+// on when the kernel did not take all their bytes and off once their queue
+// is flushed, and turn read interest off while they cannot take input
+// (level-triggered, unread input would otherwise be reported again and
+// again). Loop goroutine only.
+func (l *Loop) SetInterest(fd int, read, write bool) error {
+	return l.p.setInterest(fd, read, write)
 }
 
 // Unregister removes fd from the loop. Call it before closing fd. Loop

@@ -45,11 +45,17 @@ func (p *kqueue) add(fd int) error {
 	return p.ctl(fd, unix.EVFILT_WRITE, unix.EV_ADD|unix.EV_DISABLE)
 }
 
-func (p *kqueue) setWrite(fd int, on bool) error {
-	if on {
-		return p.ctl(fd, unix.EVFILT_WRITE, unix.EV_ENABLE)
+func (p *kqueue) setInterest(fd int, read, write bool) error {
+	toggle := func(on bool) uint16 {
+		if on {
+			return unix.EV_ENABLE
+		}
+		return unix.EV_DISABLE
 	}
-	return p.ctl(fd, unix.EVFILT_WRITE, unix.EV_DISABLE)
+	if err := p.ctl(fd, unix.EVFILT_READ, toggle(read)); err != nil {
+		return err
+	}
+	return p.ctl(fd, unix.EVFILT_WRITE, toggle(write))
 }
 
 func (p *kqueue) del(fd int) error {

@@ -41,9 +41,12 @@ func (p *epoll) add(fd int) error {
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: epollRead, Fd: int32(fd)})
 }
 
-func (p *epoll) setWrite(fd int, on bool) error {
-	ev := unix.EpollEvent{Events: epollRead, Fd: int32(fd)}
-	if on {
+func (p *epoll) setInterest(fd int, read, write bool) error {
+	ev := unix.EpollEvent{Fd: int32(fd)}
+	if read {
+		ev.Events |= epollRead
+	}
+	if write {
 		ev.Events |= epollWrite
 	}
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, fd, &ev)

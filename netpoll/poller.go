@@ -21,11 +21,11 @@ type readyEvent struct {
 }
 
 // poller is what each operating system provides: epoll on Linux, kqueue on
-// the BSDs. Only the loop goroutine calls add, setWrite, del and wait; wake
-// may be called from any goroutine.
+// the BSDs. Only the loop goroutine calls add, setInterest, del and wait;
+// wake may be called from any goroutine.
 type poller interface {
 	add(fd int) error
-	setWrite(fd int, on bool) error
+	setInterest(fd int, read, write bool) error
 	del(fd int) error
 	// wait blocks up to msec milliseconds (-1: forever) and appends what is
 	// ready to evs. A wake-up from wake is consumed inside and not reported.
