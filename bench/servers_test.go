@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatecast/gatecast/bench/baseline"
 	"github.com/gatecast/gatecast/gateway"
+	"github.com/gatecast/gatecast/routes"
 )
 
 // benchServer is a server kind the benchmarks measure in this process.
@@ -31,7 +32,14 @@ var servers = []benchServer{
 
 func startGatecast(tb testing.TB) (string, func()) {
 	tb.Helper()
-	g, err := gateway.New(gateway.Config{Listen: "127.0.0.1:0", AdminListen: "off"}, nil)
+	g, err := gateway.New(gateway.Config{
+		Listen:      "127.0.0.1:0",
+		AdminListen: "off",
+		NATS:        gateway.NATSConfig{Listen: "off"},
+		Routes: routes.Config{WebSocket: map[string]routes.Route{
+			routes.KeyDefault: {Integration: routes.IntegrationEcho},
+		}},
+	}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

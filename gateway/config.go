@@ -26,8 +26,44 @@ type Config struct {
 	// have not finished by then are cut. Zero means 10 s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
+	// NodeID names this gateway node in connection ids; zero means a
+	// random id per process. Letters, digits and '_' only.
+	NodeID string `yaml:"node_id"`
+
 	WebSocket WebSocketConfig `yaml:"websocket"`
+	NATS      NATSConfig      `yaml:"nats"`
+	Admin     AdminConfig     `yaml:"admin"`
 	Routes    routes.Config   `yaml:"routes"`
+}
+
+// NATSConfig is the nats section: an embedded server by default, an
+// existing server or cluster when URL is set.
+type NATSConfig struct {
+	// URL joins an existing NATS server or cluster (comma-separated
+	// nats:// URLs) instead of starting the embedded server.
+	URL string `yaml:"url"`
+	// Listen is the embedded server's address for backends in other
+	// processes. Zero means "127.0.0.1:4222"; "off": in-process only.
+	Listen string `yaml:"listen"`
+	// JetStream turns on JetStream in the embedded server.
+	JetStream bool `yaml:"jetstream"`
+	// Credentials is a NATS credentials file for URL.
+	Credentials string `yaml:"credentials"`
+	// CAFile, CertFile and KeyFile set up TLS to URL.
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// MaxPending bounds outstanding route responses on this node. Zero
+	// means 65536.
+	MaxPending int `yaml:"max_pending"`
+}
+
+// AdminConfig is the admin section.
+type AdminConfig struct {
+	// Token is the bearer token the management API (@connections,
+	// @topics) requires. Zero means $GATECAST_ADMIN_TOKEN, or a random
+	// token logged at start-up.
+	Token string `yaml:"token"`
 }
 
 // WebSocketConfig is the websocket section; see conn.Config for what each

@@ -2,30 +2,39 @@ package gateway
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gatecast/gatecast/broker"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/routes"
 )
 
 // Gateway is one gatecast node.
 type Gateway struct {
-	cfg Config
-	log *slog.Logger
-	ws  *conn.Server
-	reg *prometheus.Registry
+	cfg      Config
+	log      *slog.Logger
+	ws       *conn.Server
+	hub      *broker.Hub
+	nc       *nats.Conn
+	embedded *broker.Embedded
+	reg      *prometheus.Registry
+	token    string
 
 	admin   *http.Server
 	adminLn net.Listener
@@ -35,7 +44,9 @@ type Gateway struct {
 	stopErr  error
 }
 
-// New validates cfg and builds the gateway; nothing listens until Start.
+// New validates cfg, connects to NATS (starting the embedded server unless
+// cfg.NATS.URL is set) and builds the gateway; clients are accepted from
+// Start on.
 func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -49,15 +60,52 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := conn.NewServer(cc, &dispatcher{table: table})
+	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	g.token = cfg.Admin.Token
+	if g.token == "" {
+		g.token = os.Getenv("GATECAST_ADMIN_TOKEN")
+	}
+	if g.token == "" {
+		var b [16]byte
+		rand.Read(b[:])
+		g.token = hex.EncodeToString(b[:])
+		log.Info("no admin token configured; generated one for the management API", "admin_token", g.token)
+	}
+
+	g.nc, g.embedded, err = broker.Connect(broker.Config{
+		URL:         cfg.NATS.URL,
+		Listen:      cfg.NATS.Listen,
+		JetStream:   cfg.NATS.JetStream,
+		Credentials: cfg.NATS.Credentials,
+		CAFile:      cfg.NATS.CAFile,
+		CertFile:    cfg.NATS.CertFile,
+		KeyFile:     cfg.NATS.KeyFile,
+		Name:        "gatecast",
+		Log:         log,
+	})
 	if err != nil {
+		return nil, err
+	}
+	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Log: log})
+	if err != nil {
+		g.closeNATS()
+		return nil, err
+	}
+	g.ws, err = conn.NewServer(cc, g.hub)
+	if err != nil {
+		g.closeNATS()
 		return nil, fmt.Errorf("websocket: %w", err)
 	}
-	g := &Gateway{cfg: cfg, log: log, ws: srv, reg: prometheus.NewRegistry()}
+	if err := g.hub.Start(g.ws); err != nil {
+		g.ws.Shutdown(context.Background())
+		g.closeNATS()
+		return nil, err
+	}
 	g.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newWSCollector(srv.Stats),
+		newWSCollector(g.ws.Stats),
+		newBrokerCollector(g.hub.Stats),
 	)
 	return g, nil
 }
@@ -70,7 +118,6 @@ func (g *Gateway) Start() error {
 	if g.cfg.AdminListen != "off" {
 		ln, err := net.Listen("tcp", g.cfg.AdminListen)
 		if err != nil {
-			g.ws.Shutdown(context.Background())
 			return fmt.Errorf("admin listen %s: %w", g.cfg.AdminListen, err)
 		}
 		g.adminLn = ln
@@ -86,7 +133,15 @@ func (g *Gateway) Start() error {
 	if a := g.AdminAddr(); a != nil {
 		admin = a.String()
 	}
-	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path, "admin", admin)
+	natsURL := g.cfg.NATS.URL
+	if natsURL == "" {
+		natsURL = g.embedded.ClientURL()
+		if natsURL == "" {
+			natsURL = "in-process only"
+		}
+	}
+	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path,
+		"admin", admin, "nats", natsURL, "node", g.hub.Node())
 	return nil
 }
 
@@ -101,12 +156,31 @@ func (g *Gateway) AdminAddr() net.Addr {
 	return g.adminLn.Addr()
 }
 
+// NATSURL is where backends connect: the embedded server's client URL, or
+// the configured URL.
+func (g *Gateway) NATSURL() string {
+	if g.cfg.NATS.URL != "" {
+		return g.cfg.NATS.URL
+	}
+	return g.embedded.ClientURL()
+}
+
+// AdminToken is the bearer token the management API requires.
+func (g *Gateway) AdminToken() string { return g.token }
+
+// Node is this node's id.
+func (g *Gateway) Node() string { return g.hub.Node() }
+
 // Stats returns the WebSocket server's counters.
 func (g *Gateway) Stats() conn.Stats { return g.ws.Stats() }
 
+// BrokerStats returns the broker's counters.
+func (g *Gateway) BrokerStats() broker.Stats { return g.hub.Stats() }
+
 // Shutdown stops accepting, closes every WebSocket connection with 1001 and
-// waits for the close handshakes until ctx ends or ShutdownTimeout passes,
-// then stops the admin listener. Safe to call twice.
+// waits for the close handshakes until ctx ends or ShutdownTimeout passes;
+// then it sends the last $disconnect events, closes NATS and the admin
+// listener. Safe to call twice.
 func (g *Gateway) Shutdown(ctx context.Context) error {
 	g.stopOnce.Do(func() {
 		g.ready.Store(false)
@@ -115,6 +189,8 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		open := g.ws.Stats().Open
 		err := g.ws.Shutdown(ctx)
 		g.log.Info("websocket connections closed", "open_at_start", open, "err", err)
+		g.hub.Close()
+		g.closeNATS()
 		if g.admin != nil {
 			actx, acancel := context.WithTimeout(context.Background(), time.Second)
 			g.admin.Shutdown(actx)
@@ -125,6 +201,13 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 	return g.stopErr
 }
 
+func (g *Gateway) closeNATS() {
+	if g.nc != nil {
+		g.nc.Close()
+	}
+	g.embedded.Shutdown()
+}
+
 func (g *Gateway) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g.reg, promhttp.HandlerOpts{}))
@@ -132,16 +215,20 @@ func (g *Gateway) adminHandler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !g.ready.Load() {
+		switch {
+		case !g.ready.Load():
 			http.Error(w, "not ready: starting or shutting down", http.StatusServiceUnavailable)
-			return
+		case !g.nc.IsConnected():
+			http.Error(w, "not ready: NATS disconnected, reconnecting", http.StatusServiceUnavailable)
+		default:
+			w.Write([]byte("ready\n"))
 		}
-		w.Write([]byte("ready\n"))
 	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	g.managementAPI(mux)
 	return mux
 }

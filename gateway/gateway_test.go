@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/gatecast/gatecast/routes"
 )
 
 // startGateway runs a gateway on loopback ports chosen by the kernel.
@@ -18,6 +20,9 @@ func startGateway(t *testing.T, cfg Config) *Gateway {
 	cfg.Listen = "127.0.0.1:0"
 	if cfg.AdminListen == "" {
 		cfg.AdminListen = "127.0.0.1:0"
+	}
+	if cfg.NATS.Listen == "" && cfg.NATS.URL == "" {
+		cfg.NATS.Listen = "off"
 	}
 	g, err := New(cfg, nil)
 	if err != nil {
@@ -41,7 +46,7 @@ func dial(t *testing.T, g *Gateway) *websocket.Conn {
 }
 
 func TestEchoSizes(t *testing.T) {
-	g := startGateway(t, Config{})
+	g := startGateway(t, echoConfig())
 	c := dial(t, g)
 	for _, size := range []int{0, 1, 125, 126, 127, 4095, 4096, 65535, 32 << 10} {
 		for _, op := range []int{websocket.TextMessage, websocket.BinaryMessage} {
@@ -61,7 +66,7 @@ func TestEchoSizes(t *testing.T) {
 }
 
 func TestAdminEndpoints(t *testing.T) {
-	g := startGateway(t, Config{})
+	g := startGateway(t, echoConfig())
 	c := dial(t, g)
 	c.WriteMessage(websocket.TextMessage, []byte("hi"))
 	if _, _, err := c.ReadMessage(); err != nil {
@@ -99,4 +104,11 @@ func TestShutdownSendsGoingAway(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+}
+
+// echoConfig answers every message with the echo integration.
+func echoConfig() Config {
+	return Config{Routes: routes.Config{WebSocket: map[string]routes.Route{
+		routes.KeyDefault: {Integration: routes.IntegrationEcho},
+	}}}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gatecast/gatecast/broker"
 	"github.com/gatecast/gatecast/conn"
 )
 
@@ -71,4 +72,68 @@ func (c *wsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.acceptPauses, s.Listener.Pauses)
 	counter(c.acceptErrors, s.Listener.AcceptErrors)
 	ch <- prometheus.MustNewConstMetric(c.busy, prometheus.CounterValue, s.LoopBusy.Seconds())
+}
+
+// brokerCollector exports broker.Hub's counters at scrape time.
+type brokerCollector struct {
+	stats func() broker.Stats
+	descs map[string]*prometheus.Desc
+}
+
+func newBrokerCollector(stats func() broker.Stats) *brokerCollector {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("gatecast_"+name, help, nil, nil)
+	}
+	return &brokerCollector{stats: stats, descs: map[string]*prometheus.Desc{
+		"connected":      d("nats_connected", "1 while the NATS connection is up."),
+		"events":         d("broker_events_published_total", "Route events ($connect, messages, $disconnect) published to backends."),
+		"publish_errors": d("broker_publish_errors_total", "Route events that could not be published because NATS was unreachable."),
+		"replies":        d("broker_replies_delivered_total", "Route responses delivered to clients."),
+		"late":           d("broker_late_replies_total", "Backend replies that came after their request timed out (dropped)."),
+		"timeouts":       d("broker_request_timeouts_total", "Route responses and $connect verdicts that did not come within the route timeout."),
+		"noresp":         d("broker_no_responders_total", "Requests for which no backend was subscribed."),
+		"pending_full":   d("broker_pending_full_total", "Events refused because the table of outstanding requests was full."),
+		"pending":        d("broker_pending_requests", "Route responses and $connect verdicts outstanding."),
+		"error_frames":   d("broker_error_frames_total", "Error messages sent to clients (no route, no backend, timeout, broker down)."),
+		"commands":       d("broker_commands_total", "Commands (send, close, info, join, leave) run on local connections."),
+		"publishes":      d("broker_topic_publishes_total", "Topic publishes made through this node's management API."),
+		"topic_msgs":     d("broker_topic_messages_total", "Topic messages received for local members."),
+		"deliveries":     d("broker_topic_deliveries_total", "Topic message writes to local members."),
+		"topics":         d("broker_topics", "Topics with members on this node (one NATS subscription each)."),
+	}}
+}
+
+func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	counter := func(k string, v uint64) {
+		ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, float64(v))
+	}
+	gauge := func(k string, v float64) {
+		ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.GaugeValue, v)
+	}
+	connected := 0.0
+	if s.Connected {
+		connected = 1
+	}
+	gauge("connected", connected)
+	counter("events", s.Events)
+	counter("publish_errors", s.PublishErrors)
+	counter("replies", s.Replies)
+	counter("late", s.LateReplies)
+	counter("timeouts", s.Timeouts)
+	counter("noresp", s.NoResponders)
+	counter("pending_full", s.PendingFull)
+	gauge("pending", float64(s.Pending))
+	counter("error_frames", s.ErrorFrames)
+	counter("commands", s.Commands)
+	counter("publishes", s.Publishes)
+	counter("topic_msgs", s.TopicMessages)
+	counter("deliveries", s.Deliveries)
+	gauge("topics", float64(s.Topics))
 }

@@ -87,7 +87,16 @@ func startServer(ctx context.Context, name string, tf *targetFlags) (*serverProc
 	var cmd *exec.Cmd
 	switch name {
 	case targetGatecast:
-		args := append([]string{"serve", "--listen", addr, "--admin-listen", admin}, strings.Fields(tf.gatecastArg)...)
+		// The baseline echoes; so does gatecast's echo integration, with
+		// NATS in-process only so no port is taken.
+		conf, err := os.CreateTemp("", "gatecast-bench-*.yaml")
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprint(conf, echoConfig)
+		conf.Close()
+		args := append([]string{"serve", "--config", conf.Name(), "--listen", addr, "--admin-listen", admin, "--nats-listen", "off"},
+			strings.Fields(tf.gatecastArg)...)
 		cmd = exec.Command(tf.gatecastBin, args...)
 	case targetBaseline:
 		self, err := os.Executable()
@@ -191,3 +200,11 @@ func (p *serverProc) goroutines(ctx context.Context) int {
 	}
 	return -1
 }
+
+// echoConfig is the gatecast configuration the benchmarks run: every
+// message answered by the echo integration.
+const echoConfig = `routes:
+  websocket:
+    $default:
+      integration: echo
+`

@@ -55,6 +55,13 @@ func serve(args []string) int {
 	configPath := fs.String("config", "", "YAML configuration `file` (optional; defaults apply without it)")
 	listen := fs.String("listen", "", "client listener `address` (default \":8080\", or the file's listen)")
 	adminListen := fs.String("admin-listen", "", "admin listener `address` for /metrics, /healthz, /readyz, /debug/pprof (default \"127.0.0.1:9090\", \"off\" to disable)")
+	natsURL := fs.String("nats-url", "", "join an existing NATS server or cluster (comma-separated nats:// `URLs`) instead of starting the embedded one")
+	natsListen := fs.String("nats-listen", "", "embedded NATS `address` for backends (default \"127.0.0.1:4222\", \"off\": in-process only)")
+	natsCreds := fs.String("nats-creds", "", "NATS credentials `file` for --nats-url")
+	natsCA := fs.String("nats-ca", "", "CA `file` for TLS to --nats-url")
+	natsCert := fs.String("nats-cert", "", "client certificate `file` for TLS to --nats-url")
+	natsKey := fs.String("nats-key", "", "client key `file` for TLS to --nats-url")
+	nodeID := fs.String("node-id", "", "this node's `id` in connection ids (default: random)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -84,6 +91,14 @@ func serve(args []string) int {
 	if *adminListen != "" {
 		cfg.AdminListen = *adminListen
 	}
+	for flagValue, field := range map[*string]*string{
+		natsURL: &cfg.NATS.URL, natsListen: &cfg.NATS.Listen, natsCreds: &cfg.NATS.Credentials,
+		natsCA: &cfg.NATS.CAFile, natsCert: &cfg.NATS.CertFile, natsKey: &cfg.NATS.KeyFile, nodeID: &cfg.NodeID,
+	} {
+		if *flagValue != "" {
+			*field = *flagValue
+		}
+	}
 
 	if limit, err := netpoll.RaiseFDLimit(); err != nil {
 		log.Warn("could not raise the open-file limit", "limit", limit, "err", err)
@@ -93,7 +108,7 @@ func serve(args []string) int {
 
 	g, err := gateway.New(cfg, log)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "gatecast: config: %v\n", err)
+		fmt.Fprintf(os.Stderr, "gatecast: %v\n", err)
 		return 2
 	}
 	if err := g.Start(); err != nil {

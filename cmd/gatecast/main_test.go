@@ -48,6 +48,9 @@ func startGatecast(t *testing.T, shellPrefix string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	line := shellPrefix + " exec " + shellQuote(self) + " serve"
+	// Tests run in parallel with other packages: never take the default
+	// NATS port.
+	args = append([]string{"--nats-listen", "off"}, args...)
 	for _, a := range args {
 		line += " " + shellQuote(a)
 	}
@@ -191,7 +194,7 @@ func TestEndToEndEcho(t *testing.T) {
 // and opens more connections than that: the excess is refused at once, the
 // server does not crash or spin, and the connections it holds keep working.
 func TestEndToEndFDLimit(t *testing.T) {
-	p := startGatecast(t, "ulimit -n 64 &&", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0")
+	p := startGatecast(t, "ulimit -n 64 &&", "--config", "../../examples/echo.yaml", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0")
 	var held []*gorilla.Conn
 	defer func() {
 		for _, c := range held {
@@ -248,7 +251,7 @@ func TestEndToEndFDLimit(t *testing.T) {
 }
 
 func TestConnectCommand(t *testing.T) {
-	p := startGatecast(t, "", "--listen", "127.0.0.1:0", "--admin-listen", "off")
+	p := startGatecast(t, "", "--config", "../../examples/echo.yaml", "--listen", "127.0.0.1:0", "--admin-listen", "off")
 	self, _ := os.Executable()
 	cmd := exec.Command(self, "connect", "--wait", "5s", p.ws)
 	cmd.Env = append(os.Environ(), "GATECAST_RUN_MAIN=1")

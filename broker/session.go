@@ -1,0 +1,51 @@
+package broker
+
+import (
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gatecast/gatecast/conn"
+	"github.com/gatecast/gatecast/protocol"
+)
+
+// session is what the hub keeps per connection, in conn.Conn's value.
+// Loop goroutine only.
+type session struct {
+	id          string // protocol.ConnectionID in text
+	sourceIP    string
+	userAgent   string
+	connectedAt int64 // Unix ms
+	connectedMs string
+	lastActive  int64    // Unix ms
+	topics      []string // joined, in join order
+}
+
+func newSession(node string, c *conn.Conn, userAgent []byte, now time.Time) *session {
+	ms := now.UnixMilli()
+	return &session{
+		id:          protocol.ConnectionID{Node: node, N: c.ID()}.String(),
+		sourceIP:    c.RemoteAddr().Addr().String(),
+		userAgent:   string(userAgent),
+		connectedAt: ms,
+		connectedMs: strconv.FormatInt(ms, 10),
+		lastActive:  ms,
+	}
+}
+
+func sessionOf(c *conn.Conn) *session {
+	s, _ := c.Value().(*session)
+	return s
+}
+
+func (s *session) joined(topic string) bool { return slices.Contains(s.topics, topic) }
+
+func (s *session) info() protocol.ConnectionInfo {
+	return protocol.ConnectionInfo{
+		ConnectionID: s.id,
+		ConnectedAt:  time.UnixMilli(s.connectedAt).UTC().Format(time.RFC3339Nano),
+		LastActiveAt: time.UnixMilli(s.lastActive).UTC().Format(time.RFC3339Nano),
+		Identity:     protocol.Identity{SourceIP: s.sourceIP, UserAgent: s.userAgent},
+		Topics:       append([]string{}, s.topics...),
+	}
+}
