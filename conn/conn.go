@@ -93,6 +93,10 @@ func (c *Conn) Value() any { return c.value }
 // SetValue stores the handler's per-connection state. Loop goroutine only.
 func (c *Conn) SetValue(v any) { c.value = v }
 
+// Pending reports whether the connection's upgrade waits for Accept or
+// Refuse. Loop goroutine only.
+func (c *Conn) Pending() bool { return c.state == stateHandshake && c.flags&flagDeferred != 0 }
+
 // Open reports whether the connection is open (handshake done, no close
 // frame sent or received). Loop goroutine only.
 func (c *Conn) Open() bool { return c.state == stateOpen }
@@ -135,7 +139,9 @@ func (c *Conn) OnEvent(ev netpoll.Event) {
 	if ev&netpoll.EventRead != 0 && c.state != stateClosed {
 		if c.flags&flagReadPaused != 0 {
 			// Only a hang-up is reported while reads are paused.
-			c.closeNow()
+			if ev&netpoll.EventHangup != 0 {
+				c.closeNow()
+			}
 			return
 		}
 		if c.state == stateHandshake {

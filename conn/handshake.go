@@ -311,9 +311,11 @@ func (c *Conn) Accept() {
 	c.msg = nil
 	c.open(resp)
 	putBuf(resp)
-	if c.state != stateOpen {
+	if c.state == stateClosed {
 		return
 	}
+	// Also when OnOpen already started closing: the client's close frame
+	// must still be read.
 	c.pauseReads(false)
 	if len(c.in) > 0 {
 		c.consume(c.in, true)

@@ -155,10 +155,10 @@ func splitID(id uint64) (loop, fd int) {
 }
 
 // Lookup runs fn on the loop goroutine of the connection with this id,
-// with the connection, or with nil if it is not open (never existed,
-// still in its handshake, closing or closed). It reports false if fn will
-// not run because the id names no loop or the server is shut down. Safe
-// from any goroutine.
+// with the connection, or with nil if it is closed or never existed.
+// The connection may be in its handshake (see Pending) or closing (see
+// Open). It reports false if fn will not run because the id names no loop
+// or the server is shut down. Safe from any goroutine.
 func (s *Server) Lookup(id uint64, fn func(c *Conn)) bool {
 	li, fd := splitID(id)
 	if li >= len(s.loops) {
@@ -167,11 +167,19 @@ func (s *Server) Lookup(id uint64, fn func(c *Conn)) bool {
 	ls := s.loops[li]
 	return ls.loop.Submit(func() {
 		c, _ := ls.loop.Handler(fd).(*Conn)
-		if c == nil || c.id != id || c.state != stateOpen {
+		if c == nil || c.id != id || c.state == stateClosed {
 			c = nil
 		}
 		fn(c)
 	})
+}
+
+// Issued reports whether id was ever given to a connection of this
+// server, so that a caller can tell "ended" from "never existed".
+func (s *Server) Issued(id uint64) bool {
+	seq := id >> 32
+	li, _ := splitID(id)
+	return seq != 0 && seq <= s.nextID.Load() && li < len(s.loops)
 }
 
 // Loops is the number of event loops.

@@ -74,7 +74,9 @@ func (l *Loop) Register(fd int, h Handler) error {
 // on when the kernel did not take all their bytes and off once their queue
 // is flushed, and turn read interest off while they cannot take input
 // (level-triggered, unread input would otherwise be reported again and
-// again). Loop goroutine only.
+// again). With read interest off, a hang-up of the peer is still reported
+// as EventHangup on Linux; on the BSDs it shows once reads resume.
+// Loop goroutine only.
 func (l *Loop) SetInterest(fd int, read, write bool) error {
 	return l.p.setInterest(fd, read, write)
 }

@@ -45,6 +45,9 @@ func (p *epoll) setInterest(fd int, read, write bool) error {
 	ev := unix.EpollEvent{Fd: int32(fd)}
 	if read {
 		ev.Events |= epollRead
+	} else {
+		// Still hear of a peer that hangs up while input is paused.
+		ev.Events |= unix.EPOLLRDHUP
 	}
 	if write {
 		ev.Events |= epollWrite
@@ -73,8 +76,11 @@ func (p *epoll) wait(evs []readyEvent, msec int) ([]readyEvent, error) {
 			continue
 		}
 		var ev Event
-		if r.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLPRI) != 0 {
+		if r.Events&(unix.EPOLLIN|unix.EPOLLPRI) != 0 {
 			ev |= EventRead
+		}
+		if r.Events&unix.EPOLLRDHUP != 0 {
+			ev |= EventRead | EventHangup
 		}
 		if r.Events&unix.EPOLLOUT != 0 {
 			ev |= EventWrite
