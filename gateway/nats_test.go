@@ -472,3 +472,87 @@ func TestNATSRestart(t *testing.T) {
 		return readText(t, c) == "AFTER"
 	})
 }
+
+// TestDisconnectOnEveryEnd checks that $disconnect goes out, with the
+// right close code, however a connection ends.
+func TestDisconnectOnEveryEnd(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  func(*Config)
+		end  func(t *testing.T, g *Gateway, c *websocket.Conn, id string)
+		code string
+	}{
+		{name: "client close", code: "1000", end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+			c.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, ""))
+		}},
+		{name: "connection lost", code: "1006", end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+			c.UnderlyingConn().Close()
+		}},
+		{name: "server close", code: "4002", end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+			if code, _ := api(t, g, "DELETE", "/@connections/"+id+"?code=4002", ""); code != 204 {
+				t.Fatalf("DELETE: %d", code)
+			}
+			c.ReadMessage()
+		}},
+		{name: "protocol error", code: "1009",
+			// After a protocol error the server drops the client's input,
+			// its close reply included, and closes at CloseTimeout.
+			cfg: func(cfg *Config) { cfg.WebSocket.CloseTimeout = 100 * time.Millisecond },
+			end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+				c.WriteMessage(websocket.BinaryMessage, make([]byte, 130<<10)) // over the 128 KiB message limit
+				c.ReadMessage()
+			}},
+		{name: "slow consumer", code: "1008",
+			cfg: func(cfg *Config) {
+				cfg.WebSocket.WriteQueueBytes = 4096
+				cfg.WebSocket.SlowConsumer = "close"
+				cfg.WebSocket.SlowConsumerGrace = 50 * time.Millisecond
+				cfg.WebSocket.CloseTimeout = 50 * time.Millisecond
+			},
+			end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+				// The client stops reading; pushes fill the kernel buffers
+				// and then the write queue.
+				big := strings.Repeat("x", 30<<10)
+				for i := 0; i < 200 && g.Stats().SlowConsumers == 0; i++ {
+					api(t, g, "POST", "/@connections/"+id, big)
+				}
+				if g.Stats().SlowConsumers == 0 {
+					t.Fatal("the write queue never filled")
+				}
+			}},
+		{name: "node shutdown", code: "1001", end: func(t *testing.T, g *Gateway, c *websocket.Conn, id string) {
+			go func() {
+				c.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			g.Shutdown(t.Context())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg Config
+			if tt.cfg != nil {
+				tt.cfg(&cfg)
+			}
+			g, nc := natsGateway(t, cfg)
+			connects := make(chan *nats.Msg, 1)
+			subscribe(t, nc, "gatecast.connect", func(m *nats.Msg) { connects <- m })
+			disconnects := make(chan *nats.Msg, 1)
+			subscribe(t, nc, "gatecast.disconnect", func(m *nats.Msg) { disconnects <- m })
+			c, id := dialWithID(t, g, connects)
+			tt.end(t, g, c, id)
+			select {
+			case m := <-disconnects:
+				if got := m.Header.Get(protocol.HeaderCloseCode); got != tt.code || m.Header.Get(protocol.HeaderConnectionID) != id {
+					t.Fatalf("$disconnect code %s for %s, want %s for %s", got, m.Header.Get(protocol.HeaderConnectionID), tt.code, id)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("no $disconnect event")
+			}
+		})
+	}
+}
