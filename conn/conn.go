@@ -347,7 +347,7 @@ func (c *Conn) onCloseFrame(p []byte) {
 	default:
 		code, reason := ws.ParseCloseFrameData(p)
 		err := ws.CheckCloseFrameData(code, reason)
-		if err == nil && code >= 5000 {
+		if code >= 5000 {
 			// gobwas/ws lets codes past the private range through; RFC
 			// 6455 (7.4.2) defines none there.
 			err = ws.ErrProtocolStatusCodeUnknown

@@ -64,8 +64,9 @@ type Request struct {
 	URI []byte
 	// Host is the Host header.
 	Host []byte
-	// Header holds every header except the WebSocket handshake's own
-	// (Upgrade, Connection, Sec-WebSocket-*), in the order received.
+	// Header holds every header except the ones gobwas/ws consumes for the
+	// handshake (Host, Upgrade, Connection, Sec-WebSocket-Key, -Version,
+	// -Protocol, -Extensions), in the order received.
 	Header []HeaderField
 	// Protocol is the subprotocol chosen by Config.SelectProtocol, or "".
 	Protocol string

@@ -1,0 +1,16 @@
+package conn
+
+// HeldBytes reports the capacities of the buffers c holds for an
+// unfinished frame (in) and a message being reassembled (msg), and the
+// bytes in its write queue. Loop goroutine only.
+func HeldBytes(c *Conn) (in, msg, out int) {
+	return cap(c.in), cap(c.msg), c.outLen
+}
+
+// BufCap is the capacity of the pooled buffer getBuf(n) returns.
+func BufCap(n int) int {
+	if i := bufClass(n); i >= 0 {
+		return bufClasses[i]
+	}
+	return n
+}
