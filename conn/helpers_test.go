@@ -364,13 +364,6 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// closeWrite half-closes the client's side.
-func (c *client) closeWrite() {
-	c.t.Helper()
-	if err := c.nc.(*net.TCPConn).CloseWrite(); err != nil {
-		c.t.Fatalf("CloseWrite: %v", err)
-	}
-}
 
 // maskedFrame encodes a masked client frame.
 func maskedFrame(op ws.OpCode, fin bool, payload []byte) []byte {
