@@ -364,7 +364,6 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-
 // maskedFrame encodes a masked client frame.
 func maskedFrame(op ws.OpCode, fin bool, payload []byte) []byte {
 	f := ws.NewFrame(op, fin, bytes.Clone(payload))

@@ -32,7 +32,7 @@ type Server struct {
 	loops          []*loopState
 	epoch          time.Time
 
-	mu sync.Mutex
+	mu  sync.Mutex
 	lns []*netpoll.Listener // guarded by mu
 
 	nextID   atomic.Uint64
