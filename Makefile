@@ -12,13 +12,17 @@ LOADGEN     := $(BIN)/gatecast-bench
 
 all: build
 
-## run: the gateway on its embedded defaults (ws://localhost:8080/, admin on 127.0.0.1:9090)
+## run: the gateway on its embedded defaults (ws://localhost:8080/, embedded NATS on 127.0.0.1:4222,
+##      admin on 127.0.0.1:9090) with the chat example as its backend; Ctrl-C stops both
 run: build
-	$(GATECAST) serve
+	@echo "gatecast: ws://127.0.0.1:8080/ with the chat backend (examples/chat). In another terminal:"
+	@echo "  $(GATECAST) connect ws://127.0.0.1:8080/"
+	@echo '  then type: {"action":"join","room":"lobby"}  and  {"action":"send","room":"lobby","text":"hi"}'
+	@$(BIN)/chat & chat=$$!; trap 'kill $$chat 2>/dev/null' EXIT INT TERM; $(GATECAST) serve
 
-## build: bin/gatecast and bin/gatecast-bench
+## build: bin/gatecast, bin/gatecast-bench and the example backends (bin/chat, bin/echo, bin/llmstream)
 build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/ ./cmd/... ./examples/...
 
 ## test: everything CI runs — vet, staticcheck, race tests, a one-iteration smoke of every benchmark, BSD builds
 test: vet staticcheck race benchsmoke crossbuild

@@ -129,6 +129,9 @@ func Connect(cfg Config) (*nats.Conn, *Embedded, error) {
 		nats.ReconnectBufSize(-1),
 		nats.PingInterval(20 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // our own Close
+			}
 			log.Warn("nats disconnected; reconnecting", "err", err)
 			if cfg.OnState != nil {
 				cfg.OnState(false)

@@ -31,9 +31,10 @@ type HubConfig struct {
 	// MaxTopicsPerConnection bounds the topics one connection may join.
 	// Zero means 100.
 	MaxTopicsPerConnection int
-	// TopicBuffer is how many topic messages may wait for the dispatcher
-	// before NATS drops them (and counts a slow consumer). Zero means 65536.
-	TopicBuffer int
+	// InboxBuffer is how many replies, commands and topic messages may
+	// wait for the dispatcher before NATS drops them (and reports a slow
+	// consumer). Zero means 65536.
+	InboxBuffer int
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
@@ -62,9 +63,13 @@ type Hub struct {
 	reqSeq  atomic.Uint64
 	pending *pendingTable
 
-	tmu     sync.Mutex
-	topics  map[string]*topicEntry // guarded by tmu
-	topicCh chan *nats.Msg
+	tmu    sync.Mutex
+	topics map[string]*topicEntry // guarded by tmu
+	// inbox carries replies, commands and topic messages to one
+	// dispatcher goroutine, in the order NATS delivered them: a backend's
+	// route response, its later Send and its topic publishes reach a
+	// connection in the order the backend sent them.
+	inbox chan *nats.Msg
 
 	subs     []*nats.Subscription
 	stop     chan struct{}
@@ -98,8 +103,8 @@ func NewHub(nc *nats.Conn, table *routes.Table, cfg HubConfig) (*Hub, error) {
 	if cfg.MaxTopicsPerConnection <= 0 {
 		cfg.MaxTopicsPerConnection = 100
 	}
-	if cfg.TopicBuffer <= 0 {
-		cfg.TopicBuffer = 65536
+	if cfg.InboxBuffer <= 0 {
+		cfg.InboxBuffer = 65536
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -117,7 +122,7 @@ func NewHub(nc *nats.Conn, table *routes.Table, cfg HubConfig) (*Hub, error) {
 		node:    cfg.Node,
 		pending: newPendingTable(cfg.MaxPending),
 		topics:  make(map[string]*topicEntry),
-		topicCh: make(chan *nats.Msg, cfg.TopicBuffer),
+		inbox:   make(chan *nats.Msg, cfg.InboxBuffer),
 		stop:    make(chan struct{}),
 	}, nil
 }
@@ -150,21 +155,23 @@ func (h *Hub) Start(srv Server) error {
 	if len(h.loops) > 64 {
 		return errors.New("broker: at most 64 event loops")
 	}
-	for subject, fn := range map[string]nats.MsgHandler{
-		h.subj.Replies(h.node):      h.onReply,
-		h.subj.NodeCommands(h.node): h.onCommand,
-		h.subj.TopicCount():         h.onTopicCount,
-	} {
-		sub, err := h.nc.Subscribe(subject, fn)
+	for _, subject := range []string{h.subj.Replies(h.node), h.subj.NodeCommands(h.node)} {
+		sub, err := h.nc.ChanSubscribe(subject, h.inbox)
 		if err != nil {
 			h.Close()
 			return err
 		}
-		sub.SetPendingLimits(1<<20, 256<<20)
 		h.subs = append(h.subs, sub)
 	}
+	// Counting members waits for the loops, so it has its own goroutine.
+	sub, err := h.nc.Subscribe(h.subj.TopicCount(), h.onTopicCount)
+	if err != nil {
+		h.Close()
+		return err
+	}
+	h.subs = append(h.subs, sub)
 	h.wg.Add(2)
-	go h.dispatchTopics()
+	go h.dispatch()
 	go h.sweep()
 	return nil
 }
@@ -188,7 +195,7 @@ func (h *Hub) Close() {
 		h.tmu.Unlock()
 		h.nc.FlushTimeout(2 * time.Second)
 		close(h.stop)
-		close(h.topicCh)
+		close(h.inbox)
 		h.wg.Wait()
 	})
 }
@@ -482,6 +489,13 @@ func (h *Hub) onReply(m *nats.Msg) {
 		case noResponders:
 			h.errorFrame(c, sessionOf(c), "Service Unavailable: no backend for route "+r.routeKey, "")
 		case status == "204":
+		case status != "" && status[0] != '2':
+			// The backend failed; its reason is for the operator's log, not
+			// for the client (Amazon answers the same way).
+			h.stats.backendErrors.Add(1)
+			h.log.Warn("backend answered a route with an error", "route", r.routeKey, "status", status,
+				"error", m.Header.Get(protocol.HeaderError), "connection", sessionOf(c).id)
+			h.errorFrame(c, sessionOf(c), "Internal server error", "")
 		case !c.Open():
 		default:
 			op := ws.OpText

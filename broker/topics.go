@@ -103,7 +103,10 @@ func (h *Hub) loopJoined(topic string, loop int) {
 		e = &topicEntry{}
 		// A channel subscription costs no goroutine: one dispatcher reads
 		// the messages of every topic, in order.
-		sub, err := h.nc.ChanSubscribe(h.subj.Topic(topic), h.topicCh)
+		// The subscription is made on the connection that then answers the
+		// join command, so NATS has it before the backend hears "joined":
+		// whatever is published to the topic after Join returns arrives.
+		sub, err := h.nc.ChanSubscribe(h.subj.Topic(topic), h.inbox)
 		if err != nil {
 			h.log.Warn("topic subscribe failed", "topic", topic, "err", err)
 		}
@@ -141,40 +144,51 @@ type delivery struct {
 	exclude uint64 // conn id not to deliver to, or 0
 }
 
-// dispatchTopics hands topic messages to the loops with members, in the
-// order NATS delivered them. It runs on its own goroutine until topicCh
-// is closed.
-func (h *Hub) dispatchTopics() {
+// dispatch handles replies, commands and topic messages in the order NATS
+// delivered them. It runs on its own goroutine until the inbox is closed.
+func (h *Hub) dispatch() {
 	defer h.wg.Done()
-	prefix := h.subj.Topic("")
-	for m := range h.topicCh {
-		topic := strings.TrimPrefix(m.Subject, prefix)
-		h.tmu.Lock()
-		var loops uint64
-		if e := h.topics[topic]; e != nil {
-			loops = e.loops
+	topics := h.subj.Topic("")
+	replies := strings.TrimSuffix(h.subj.Replies(h.node), ">")
+	for m := range h.inbox {
+		switch {
+		case strings.HasPrefix(m.Subject, topics):
+			h.onTopic(m, strings.TrimPrefix(m.Subject, topics))
+		case strings.HasPrefix(m.Subject, replies):
+			h.onReply(m)
+		default:
+			h.onCommand(m)
 		}
-		h.tmu.Unlock()
-		if loops == 0 {
-			continue
+	}
+}
+
+// onTopic hands a topic message to the loops with members.
+func (h *Hub) onTopic(m *nats.Msg, topic string) {
+	h.tmu.Lock()
+	var loops uint64
+	if e := h.topics[topic]; e != nil {
+		loops = e.loops
+	}
+	h.tmu.Unlock()
+	if loops == 0 {
+		return
+	}
+	op := ws.OpText
+	if m.Header.Get(protocol.HeaderMessageType) == protocol.MessageBinary {
+		op = ws.OpBinary
+	}
+	d := &delivery{topic: topic, frame: conn.AppendFrame(make([]byte, 0, len(m.Data)+10), op, m.Data)}
+	if ex := m.Header.Get(protocol.HeaderExclude); ex != "" {
+		if id, err := protocol.ParseConnectionID(ex); err == nil && id.Node == h.node {
+			d.exclude = id.N
 		}
-		op := ws.OpText
-		if m.Header.Get(protocol.HeaderMessageType) == protocol.MessageBinary {
-			op = ws.OpBinary
-		}
-		d := &delivery{topic: topic, frame: conn.AppendFrame(make([]byte, 0, len(m.Data)+10), op, m.Data)}
-		if ex := m.Header.Get(protocol.HeaderExclude); ex != "" {
-			if id, err := protocol.ParseConnectionID(ex); err == nil && id.Node == h.node {
-				d.exclude = id.N
-			}
-		}
-		h.stats.topicMessages.Add(1)
-		for loops != 0 {
-			i := bits.TrailingZeros64(loops)
-			loops &^= 1 << uint(i)
-			ls := h.loops[i]
-			h.srv.RunOnLoop(i, func() { ls.deliver(d) })
-		}
+	}
+	h.stats.topicMessages.Add(1)
+	for loops != 0 {
+		i := bits.TrailingZeros64(loops)
+		loops &^= 1 << uint(i)
+		ls := h.loops[i]
+		h.srv.RunOnLoop(i, func() { ls.deliver(d) })
 	}
 }
 

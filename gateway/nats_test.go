@@ -175,6 +175,23 @@ func TestErrorFrames(t *testing.T) {
 		(<-late).Respond([]byte("too late"))
 		waitFor(t, "the late reply to be counted", func() bool { return g.BrokerStats().LateReplies == 1 })
 	})
+	t.Run("backend error", func(t *testing.T) {
+		g, nc := natsGateway(t, Config{})
+		subscribe(t, nc, "gatecast.default", func(m *nats.Msg) {
+			reply := nats.NewMsg(m.Reply)
+			reply.Header.Set(protocol.HeaderStatus, "500")
+			reply.Header.Set(protocol.HeaderError, "database is down")
+			m.RespondMsg(reply)
+		})
+		c := dial(t, g)
+		c.WriteMessage(websocket.TextMessage, []byte("hi"))
+		if m := readJSON(t, c); m["message"] != "Internal server error" {
+			t.Fatalf("error frame %v", m)
+		}
+		if g.BrokerStats().BackendErrors != 1 {
+			t.Fatalf("backend errors = %d", g.BrokerStats().BackendErrors)
+		}
+	})
 	t.Run("no route", func(t *testing.T) {
 		g, _ := natsGateway(t, Config{Routes: routes.Config{WebSocket: map[string]routes.Route{
 			"only": {Integration: routes.IntegrationEcho},
