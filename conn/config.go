@@ -58,6 +58,20 @@ type Config struct {
 	// it (at least 16).
 	MaxSockets int
 
+	// MaxConns caps the WebSocket connections admitted at once: open, or
+	// past the handshake and waiting for OnConnect's verdict. Upgrades over
+	// it get 503 with Retry-After. The count is exact: never one over.
+	// Zero means 10,000.
+	MaxConns int
+
+	// IdleTimeout closes a connection with 1001 when no data message has
+	// gone either way for this long. Zero means 10 minutes; negative: off.
+	IdleTimeout time.Duration
+
+	// MaxLifetime closes a connection with 1001 this long after it opened.
+	// Zero means 2 hours; negative: off.
+	MaxLifetime time.Duration
+
 	// MaxHeadBytes bounds the upgrade request line and headers. A longer
 	// head gets 431. Zero means 8 KiB.
 	MaxHeadBytes int
@@ -110,6 +124,15 @@ func (c Config) withDefaults() Config {
 	if c.Path == "" {
 		c.Path = "/"
 	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 10000
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = 10 * time.Minute
+	}
+	if c.MaxLifetime == 0 {
+		c.MaxLifetime = 2 * time.Hour
+	}
 	if c.MaxHeadBytes == 0 {
 		c.MaxHeadBytes = 8 << 10
 	}
@@ -136,6 +159,9 @@ func (c Config) withDefaults() Config {
 
 func (c Config) validate() error {
 	var errs []error
+	if c.MaxConns < 1 {
+		errs = append(errs, fmt.Errorf("max conns %d: want at least 1", c.MaxConns))
+	}
 	if c.MaxSockets < 1 {
 		errs = append(errs, fmt.Errorf("max sockets %d: want at least 1", c.MaxSockets))
 	}

@@ -45,6 +45,12 @@ const (
 	flagReadPaused                    // the loop does not report readability
 )
 
+const (
+	flag2InWheel  uint8 = 1 << iota // filed in the loop's timing wheel
+	flag2Admitted                   // holds one of Config.MaxConns
+	flag2Claimed                    // OnConnect let it through: OnClose or OnAbandon is owed
+)
+
 // Conn is one client connection. See the package documentation for its
 // life cycle and for which goroutine may call what.
 type Conn struct {
@@ -52,6 +58,8 @@ type Conn struct {
 	outOff int32 // bytes of out[0] already written
 	state  state
 	flags  uint16
+	flags2 uint8
+	wslot  uint16 // timing wheel slot, while flag2InWheel
 
 	ls *loopState
 	id uint64
@@ -68,6 +76,12 @@ type Conn struct {
 	dlist        *deadlineList
 	dprev, dnext *Conn
 	deadline     int64
+
+	// Session timers (wheel.go), nanoseconds on the server's clock.
+	wprev, wnext *Conn
+	wdue         int64
+	openedAt     int64
+	lastActive   int64
 
 	why   *Disconnect // set when closing starts
 	value any
@@ -332,6 +346,7 @@ func (c *Conn) deliver(op ws.OpCode, p []byte) {
 	if c.state != stateOpen {
 		return
 	}
+	c.lastActive = c.ls.loopNow()
 	c.ls.stats.messagesIn.Add(1)
 	c.ls.srv.handler.OnMessage(c, op, p)
 }
@@ -394,6 +409,8 @@ func (c *Conn) startClose(d *Disconnect) {
 	}
 	c.state = stateClosing
 	unlinkDeadline(c)
+	ls0 := c.ls
+	ls0.wheel.remove(c)
 	var body [ws.MaxControlFramePayloadSize]byte
 	n := 0
 	if d.Code != ws.StatusNoStatusRcvd {
@@ -436,6 +453,7 @@ func (c *Conn) closeNow() {
 	}
 	ls := c.ls
 	unlinkDeadline(c)
+	ls.wheel.remove(c)
 	ls.loop.Unregister(int(c.fd))
 	unix.Close(int(c.fd))
 	c.state = stateClosed
@@ -444,6 +462,14 @@ func (c *Conn) closeNow() {
 	c.putMsg()
 	c.dropQueue()
 	ls.srv.live.Add(-1)
+	if c.flags2&flag2Admitted != 0 {
+		ls.srv.admitted.Add(-1)
+	}
+	if c.flags2&flag2Claimed != 0 && c.flags&flagOpened == 0 {
+		if ah, ok := ls.srv.handler.(AbandonHandler); ok {
+			ah.OnAbandon(c)
+		}
+	}
 	if c.flags&flagOpened != 0 {
 		ls.srv.open.Add(-1)
 		d := c.why

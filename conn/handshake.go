@@ -20,11 +20,12 @@ const (
 	RefusedHandshakeTimeout = "handshake_timeout" // no complete request within HandshakeTimeout
 	RefusedShuttingDown     = "shutting_down"     // accepted while the server was stopping
 	RefusedMaxSockets       = "max_sockets"       // Config.MaxSockets sockets already held
+	RefusedMaxConns         = "max_conns"         // 503: Config.MaxConns connections already admitted
 )
 
 var refusalReasons = [...]string{
 	RefusedBadRequest, RefusedVersion, RefusedOrigin, RefusedPath,
-	RefusedHeadTooLarge, RefusedHandshakeTimeout, RefusedShuttingDown, RefusedMaxSockets,
+	RefusedHeadTooLarge, RefusedHandshakeTimeout, RefusedShuttingDown, RefusedMaxSockets, RefusedMaxConns,
 }
 
 func refusalIndex(reason string) int {
@@ -112,6 +113,15 @@ type ConnectHandler interface {
 	// paused, until Accept or Refuse is called on its loop goroutine (see
 	// Conn.Do), or HandshakeTimeout passes.
 	OnConnect(c *Conn, r *Request) error
+}
+
+// AbandonHandler is implemented by a ConnectHandler that must hear of
+// every connection its OnConnect let through (returned nil or
+// ErrDeferred) that then never opened: refused later, timed out, or gone
+// while it waited. OnAbandon runs once, on the loop goroutine, after the
+// socket is closed; connections that opened get OnClose instead.
+type AbandonHandler interface {
+	OnAbandon(c *Conn)
 }
 
 // Refusal refuses an upgrade with an HTTP status. It is an error so that
@@ -262,11 +272,21 @@ func (c *Conn) upgrade(head []byte) {
 		return
 	}
 	c.protocol = hs.Protocol
+	if !ls.srv.admit() {
+		ls.resp = (&Refusal{Status: http.StatusServiceUnavailable, Reason: "connection limit reached",
+			Header: []HeaderString{{"Retry-After", "1"}}}).appendResponse(ls.resp[:0])
+		c.refuse(RefusedMaxConns, ls.resp)
+		return
+	}
+	c.flags2 |= flag2Admitted
 	if ch := ls.srv.connectHandler; ch != nil {
 		ls.req.Protocol = hs.Protocol
 		err := ch.OnConnect(c, &ls.req)
 		ls.resetRequest()
 		var ref *Refusal
+		if err == nil || errors.Is(err, ErrDeferred) {
+			c.flags2 |= flag2Claimed
+		}
 		switch {
 		case err == nil:
 		case errors.As(err, &ref):
@@ -297,6 +317,11 @@ func (c *Conn) open(resp []byte) {
 	}
 	c.flags |= flagOpened
 	ls.srv.open.Add(1)
+	now := ls.loopNow()
+	c.openedAt, c.lastActive = now, now
+	if due := c.sessionDue(); due >= 0 {
+		ls.wheel.add(c, due)
+	}
 	ls.srv.handler.OnOpen(c)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/gobwas/ws"
@@ -452,5 +453,52 @@ func TestDisconnectError(t *testing.T) {
 		if len(d.Reason)+2 > ws.MaxControlFramePayloadSize {
 			t.Errorf("reason %q does not fit a close frame", d.Reason)
 		}
+	}
+}
+
+func TestWheel(t *testing.T) {
+	var w wheel
+	sec := int64(time.Second)
+	conns := make([]*Conn, 4)
+	for i := range conns {
+		conns[i] = &Conn{}
+	}
+	w.add(conns[0], 2*sec)
+	w.add(conns[1], 2*sec+sec/2)
+	w.add(conns[2], (wheelSlots+3)*sec) // more than a revolution away
+	w.add(conns[3], 5*sec)
+	w.remove(conns[3])
+	if w.n != 3 {
+		t.Fatalf("n = %d, want 3", w.n)
+	}
+	var fired []*Conn
+	collect := func(c *Conn) { fired = append(fired, c) }
+	w.advance(2*sec, collect)
+	if len(fired) != 1 || fired[0] != conns[0] {
+		t.Fatalf("at 2s fired %d, want conns[0]", len(fired))
+	}
+	fired = nil
+	w.advance(2*sec+sec/4, collect)
+	if len(fired) != 0 {
+		t.Fatalf("at 2.25s fired %d, want none before 2.5s", len(fired))
+	}
+	fired = nil
+	w.advance(10*sec, collect)
+	if len(fired) != 1 || fired[0] != conns[1] {
+		t.Fatalf("by 10s fired %d, want conns[1]", len(fired))
+	}
+	fired = nil
+	// A long sleep: one revolution is visited, the far entry fires once due.
+	w.advance((wheelSlots+3)*sec, collect)
+	if len(fired) != 1 || fired[0] != conns[2] || w.n != 0 {
+		t.Fatalf("far entry: fired %d, n %d", len(fired), w.n)
+	}
+	if w.next() != -1 {
+		t.Fatalf("empty wheel next = %d", w.next())
+	}
+	// A deadline already past is filed under the next tick.
+	w.add(conns[0], 0)
+	if w.next() != w.at*sec {
+		t.Fatalf("next = %d, want %d", w.next(), w.at*sec)
 	}
 }

@@ -27,6 +27,8 @@ const smallWriteBytes = 4 << 10
 type Server struct {
 	cfg            Config
 	handler        Handler
+	idleEnd        Disconnect     // sent when the idle timeout passes
+	lifetimeEnd    Disconnect     // sent when MaxLifetime is reached
 	connectHandler ConnectHandler // handler, if it decides on upgrades
 	group          *netpoll.Group
 	loops          []*loopState
@@ -35,6 +37,7 @@ type Server struct {
 	mu  sync.Mutex
 	lns []*netpoll.Listener // guarded by mu
 
+	admitted atomic.Int64 // connections holding one of cfg.MaxConns
 	nextID   atomic.Uint64
 	open     atomic.Int64 // connections past the handshake and not closed
 	live     atomic.Int64 // accepted sockets not yet closed
@@ -55,6 +58,7 @@ type loopState struct {
 	handshakes deadlineList
 	closings   deadlineList
 	slow       deadlineList
+	wheel      wheel
 
 	upgrader ws.Upgrader
 	head     headIO
@@ -72,6 +76,8 @@ type loopStats struct {
 	messagesIn             atomic.Uint64
 	slowConsumers, dropped atomic.Uint64
 	closeTimeouts          atomic.Uint64
+	idleTimeouts           atomic.Uint64
+	lifetimeEnds           atomic.Uint64
 	refusedByHandler       atomic.Uint64
 	refused                [len(refusalReasons)]atomic.Uint64
 	_                      [64]byte // keep loops' counters off each other's cache lines
@@ -85,6 +91,8 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, handler: h, epoch: time.Now()}
+	s.idleEnd = Disconnect{Code: ws.StatusGoingAway, Reason: "idle timeout: no message for " + cfg.IdleTimeout.String()}
+	s.lifetimeEnd = Disconnect{Code: ws.StatusGoingAway, Reason: "maximum connection duration of " + cfg.MaxLifetime.String() + " reached"}
 	g, err := netpoll.NewGroup(netpoll.Config{Loops: cfg.Loops, Tick: s.tick})
 	if err != nil {
 		return nil, err
@@ -140,6 +148,59 @@ func (s *Server) Addr() net.Addr {
 }
 
 func (ls *loopState) now() int64 { return int64(time.Since(ls.srv.epoch)) }
+
+// loopNow is the start of the loop's current round on the server's clock:
+// the stamp for per-message bookkeeping.
+func (ls *loopState) loopNow() int64 { return int64(ls.loop.Now().Sub(ls.srv.epoch)) }
+
+// admit takes one of MaxConns, or reports false if none is left. The
+// compare-and-swap never lets the count pass the cap, whatever the loops
+// do at the same time.
+func (s *Server) admit() bool {
+	for {
+		n := s.admitted.Load()
+		if n >= int64(s.cfg.MaxConns) {
+			return false
+		}
+		if s.admitted.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// sessionDue is the next session deadline of an open connection, or -1
+// if neither timer is on.
+func (c *Conn) sessionDue() int64 {
+	cfg := &c.ls.srv.cfg
+	due := int64(-1)
+	if cfg.IdleTimeout > 0 {
+		due = c.lastActive + int64(cfg.IdleTimeout)
+	}
+	if cfg.MaxLifetime > 0 {
+		if end := c.openedAt + int64(cfg.MaxLifetime); due < 0 || end < due {
+			due = end
+		}
+	}
+	return due
+}
+
+// sessionExpired runs when a connection's filed session deadline passes.
+func (ls *loopState) sessionExpired(c *Conn, now int64) {
+	if c.state != stateOpen {
+		return
+	}
+	cfg := &ls.srv.cfg
+	switch {
+	case cfg.MaxLifetime > 0 && c.openedAt+int64(cfg.MaxLifetime) <= now:
+		ls.stats.lifetimeEnds.Add(1)
+		c.startClose(&ls.srv.lifetimeEnd)
+	case cfg.IdleTimeout > 0 && c.lastActive+int64(cfg.IdleTimeout) <= now:
+		ls.stats.idleTimeouts.Add(1)
+		c.startClose(&ls.srv.idleEnd)
+	default:
+		ls.wheel.add(c, c.sessionDue())
+	}
+}
 
 // A connection id packs a sequence number (high 32 bits), the loop index
 // (8 bits) and the descriptor (24 bits). Lookup finds the connection in
@@ -237,10 +298,11 @@ func (s *Server) tick(l *netpoll.Loop, now time.Time) time.Duration {
 	t := int64(now.Sub(s.epoch))
 	ls.handshakes.expire(t, ls.handshakeExpired)
 	ls.slow.expire(t, ls.slowExpired)
-	// After the slow list: an expired slow consumer starts its close
-	// handshake and joins the closing list.
+	ls.wheel.advance(t, func(c *Conn) { ls.sessionExpired(c, t) })
+	// After the slow list and the wheel: a connection they close starts
+	// its close handshake and joins the closing list.
 	ls.closings.expire(t, ls.closeExpired)
-	next := int64(-1)
+	next := ls.wheel.next()
 	for _, l := range [...]*deadlineList{&ls.handshakes, &ls.closings, &ls.slow} {
 		if l.head != nil && (next < 0 || l.head.deadline < next) {
 			next = l.head.deadline
@@ -282,6 +344,12 @@ type Stats struct {
 	CloseTimeouts uint64 // close handshakes the peer did not finish in time
 	// RefusedByHandler counts upgrades the ConnectHandler refused.
 	RefusedByHandler uint64
+	// Admitted is the number of connections holding one of MaxConns
+	// (waiting for a verdict or open).
+	Admitted int64
+	// IdleTimeouts and LifetimeEnds count connections closed with 1001
+	// for no message within IdleTimeout, and for reaching MaxLifetime.
+	IdleTimeouts, LifetimeEnds uint64
 	// Refused counts refused handshakes by reason (the Refused* constants).
 	Refused  map[string]uint64
 	Listener netpoll.ListenerStats
@@ -293,6 +361,7 @@ func (s *Server) Stats() Stats {
 	st := Stats{
 		Open:     s.open.Load(),
 		Sockets:  s.live.Load(),
+		Admitted: s.admitted.Load(),
 		Refused:  make(map[string]uint64, len(refusalReasons)),
 		LoopBusy: s.group.BusyTime(),
 	}
@@ -307,6 +376,8 @@ func (s *Server) Stats() Stats {
 		st.Dropped += x.dropped.Load()
 		st.CloseTimeouts += x.closeTimeouts.Load()
 		st.RefusedByHandler += x.refusedByHandler.Load()
+		st.IdleTimeouts += x.idleTimeouts.Load()
+		st.LifetimeEnds += x.lifetimeEnds.Load()
 		for i, r := range refusalReasons {
 			st.Refused[r] += x.refused[i].Load()
 		}

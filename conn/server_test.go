@@ -76,6 +76,9 @@ func TestConfigDefaults(t *testing.T) {
 	got.MaxSockets = 0
 	want := conn.Config{
 		Path:              "/",
+		MaxConns:          10000,
+		IdleTimeout:       10 * time.Minute,
+		MaxLifetime:       2 * time.Hour,
 		MaxHeadBytes:      8 << 10,
 		HandshakeTimeout:  10 * time.Second,
 		MaxFrameBytes:     32 << 10,

@@ -58,6 +58,9 @@ func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
 	if op != 0 || hdr != nil {
 		ls.stats.framesOut.Add(1)
 	}
+	if !control {
+		c.lastActive = ls.loopNow()
+	}
 	ls.stats.bytesOut.Add(uint64(total))
 	if c.outLen > 0 {
 		c.enqueue(hdr, p)

@@ -72,6 +72,9 @@ type WebSocketConfig struct {
 	Path              string        `yaml:"path"`
 	Loops             int           `yaml:"loops"`
 	MaxSockets        int           `yaml:"max_sockets"`
+	MaxConns          int           `yaml:"max_conns"`    // 10,000
+	IdleTimeout       time.Duration `yaml:"idle_timeout"` // 10m; negative: off
+	MaxLifetime       time.Duration `yaml:"max_lifetime"` // 2h; negative: off
 	MaxHeadBytes      int           `yaml:"max_head_bytes"`
 	HandshakeTimeout  time.Duration `yaml:"handshake_timeout"`
 	MaxFrameBytes     int           `yaml:"max_frame_bytes"`
@@ -136,6 +139,9 @@ func (w WebSocketConfig) connConfig() (conn.Config, error) {
 		Path:              w.Path,
 		Loops:             w.Loops,
 		MaxSockets:        w.MaxSockets,
+		MaxConns:          w.MaxConns,
+		IdleTimeout:       w.IdleTimeout,
+		MaxLifetime:       w.MaxLifetime,
 		MaxHeadBytes:      w.MaxHeadBytes,
 		HandshakeTimeout:  w.HandshakeTimeout,
 		MaxFrameBytes:     w.MaxFrameBytes,

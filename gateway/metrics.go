@@ -14,6 +14,7 @@ type wsCollector struct {
 
 	open, sockets, accepted, refused, frames, bytes, messagesIn *prometheus.Desc
 	slow, dropped, closeTimeouts, acceptPauses, acceptErrors    *prometheus.Desc
+	admitted, sessionEnds                                       *prometheus.Desc
 	busy                                                        *prometheus.Desc
 }
 
@@ -36,12 +37,14 @@ func newWSCollector(stats func() conn.Stats) *wsCollector {
 		acceptPauses:  d("netpoll_accept_pauses_total", "Times accept paused because the process ran out of file descriptors (EMFILE/ENFILE)."),
 		acceptErrors:  d("netpoll_accept_errors_total", "Accept calls that failed for one connection (ECONNABORTED and the like)."),
 		busy:          d("netpoll_loop_busy_seconds_total", "Time the event loops spent handling events rather than waiting, summed over loops."),
+		admitted:      d("websocket_connections_admitted", "Connections holding one of websocket.max_conns (open, or waiting for the $connect verdict)."),
+		sessionEnds:   d("websocket_session_timeouts_total", "Connections closed with 1001 by a session timer, by timer (idle, lifetime).", "timer"),
 	}
 }
 
 func (c *wsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.sockets, c.accepted, c.refused, c.frames, c.bytes,
-		c.messagesIn, c.slow, c.dropped, c.closeTimeouts, c.acceptPauses, c.acceptErrors, c.busy} {
+		c.messagesIn, c.slow, c.dropped, c.closeTimeouts, c.acceptPauses, c.acceptErrors, c.busy, c.admitted, c.sessionEnds} {
 		ch <- d
 	}
 }
@@ -56,6 +59,9 @@ func (c *wsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.open, float64(s.Open))
 	gauge(c.sockets, float64(s.Sockets))
+	gauge(c.admitted, float64(s.Admitted))
+	counter(c.sessionEnds, s.IdleTimeouts, "idle")
+	counter(c.sessionEnds, s.LifetimeEnds, "lifetime")
 	counter(c.accepted, s.Listener.Accepted)
 	for reason, n := range s.Refused {
 		counter(c.refused, n, reason)

@@ -33,6 +33,7 @@ type Loop struct {
 
 	busyNanos atomic.Int64
 	done      chan struct{}
+	now       time.Time // when the current round of events began; loop goroutine only
 }
 
 func newLoop(id int, tick func(*Loop, time.Time) time.Duration) (*Loop, error) {
@@ -49,6 +50,10 @@ func (l *Loop) ID() int { return l.id }
 // BusyTime is how long the loop has spent handling events and tasks, as
 // opposed to waiting for them.
 func (l *Loop) BusyTime() time.Duration { return time.Duration(l.busyNanos.Load()) }
+
+// Now is when the current round of events began: one clock reading per
+// round for handlers that stamp every event. Loop goroutine only.
+func (l *Loop) Now() time.Time { return l.now }
 
 // Len is the number of descriptors registered. Loop goroutine only.
 func (l *Loop) Len() int { return l.count }
@@ -138,6 +143,7 @@ func (l *Loop) run() {
 	for {
 		evs, err = l.p.wait(evs[:0], wait)
 		start := time.Now()
+		l.now = start
 		if err != nil {
 			// epoll_wait and kevent fail only on programming errors
 			// (EBADF, EINVAL); there is nothing to wait on any more.
