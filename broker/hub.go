@@ -13,6 +13,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/nats-io/nats.go"
 
+	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/protocol"
 	"github.com/gatecast/gatecast/routes"
@@ -35,6 +36,9 @@ type HubConfig struct {
 	// wait for the dispatcher before NATS drops them (and reports a slow
 	// consumer). Zero means 65536.
 	InboxBuffer int
+	// Admission, if set, admits upgrades (connect rates, per-IP caps) and
+	// messages (message rates). Nil admits everything.
+	Admission *admission.Pipeline
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
@@ -236,6 +240,14 @@ func (h *Hub) OnConnect(c *conn.Conn, req *conn.Request) error {
 	now := h.cfg.Now()
 	s := newSession(h.node, c, req.Get("User-Agent"), now)
 	c.SetValue(s)
+	if p := h.cfg.Admission; p != nil {
+		s.clientIP = p.ClientIP(c.RemoteAddr().Addr(), string(req.Get("X-Forwarded-For")))
+		s.sourceIP = s.clientIP.String()
+		if ref := p.Connect(s.clientIP, now); ref != nil {
+			return refusal(ref)
+		}
+		s.admitted = true
+	}
 	r, ok := h.table.WebSocket(routes.KeyConnect)
 	if !ok || r.Integration != routes.IntegrationNATS {
 		return nil
@@ -283,6 +295,26 @@ func connectRequest(req *conn.Request, sourceIP string) protocol.ConnectRequest 
 	return cr
 }
 
+// refusal turns an admission decision into the upgrade's HTTP answer.
+func refusal(ref *admission.Refusal) *conn.Refusal {
+	r := &conn.Refusal{Status: ref.Status, Reason: ref.Detail}
+	if ra := ref.RetryAfterHeader(); ra != "" {
+		r.Header = []conn.HeaderString{{Name: "Retry-After", Value: ra}}
+	}
+	return r
+}
+
+// OnAbandon gives back what OnConnect took for a connection that never
+// opened. Loop goroutine.
+func (h *Hub) OnAbandon(c *conn.Conn) { h.release(sessionOf(c)) }
+
+func (h *Hub) release(s *session) {
+	if s != nil && s.admitted {
+		s.admitted = false
+		h.cfg.Admission.Release(s.clientIP, h.cfg.Now())
+	}
+}
+
 // OnOpen counts the connection. Loop goroutine.
 func (h *Hub) OnOpen(c *conn.Conn) {
 	if sessionOf(c) == nil {
@@ -298,6 +330,9 @@ func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
 	_, r, ok := h.table.Select(payload)
 	if !ok {
 		h.errorFrame(c, s, "Forbidden", "")
+		return
+	}
+	if p := h.cfg.Admission; p != nil && !h.admitMessage(c, s, p, r, now) {
 		return
 	}
 	switch r.Integration {
@@ -342,6 +377,27 @@ func (h *Hub) publishMessage(c *conn.Conn, s *session, r *routes.Route, op ws.Op
 	h.stats.events.Add(1)
 }
 
+// admitMessage applies the connection's message rate and the route's.
+func (h *Hub) admitMessage(c *conn.Conn, s *session, p *admission.Pipeline, r *routes.Route, now time.Time) bool {
+	ref := p.Message(&s.meter, p.Config().MessageRate, now)
+	if ref == nil && r.RateIndex >= 0 {
+		if s.meters == nil {
+			s.meters = make([]admission.Meter, h.table.RatedRoutes())
+		}
+		ref = p.Message(&s.meters[r.RateIndex], r.MessageRate, now)
+	}
+	if ref == nil {
+		return true
+	}
+	h.stats.rateLimited.Add(1)
+	if p.Config().MessagePolicy == "close" {
+		c.Close(conn.Disconnect{Code: ws.StatusPolicyViolation, Reason: "message rate limit exceeded"})
+		return false
+	}
+	h.errorFrame(c, s, ref.Detail, "")
+	return false
+}
+
 // clientTopic runs a subscribe or unsubscribe route.
 func (h *Hub) clientTopic(c *conn.Conn, s *session, r *routes.Route, payload []byte) {
 	name, ok := r.TopicName(payload)
@@ -366,6 +422,7 @@ func (h *Hub) OnClose(c *conn.Conn, d conn.Disconnect) {
 	if s == nil {
 		return
 	}
+	h.release(s)
 	for len(s.topics) > 0 {
 		h.leave(c, s, s.topics[len(s.topics)-1])
 	}

@@ -1,9 +1,13 @@
 package broker
 
 import (
+	"net/netip"
+
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/gatecast/gatecast/admission"
 
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/protocol"
@@ -19,6 +23,11 @@ type session struct {
 	connectedMs string
 	lastActive  int64    // Unix ms
 	topics      []string // joined, in join order
+
+	clientIP netip.Addr        // after X-Forwarded-For from trusted proxies
+	admitted bool              // holds a per-IP slot in the admission pipeline
+	meter    admission.Meter   // the connection's message rate
+	meters   []admission.Meter // per route with its own rate (routes.Route.RateIndex)
 }
 
 func newSession(node string, c *conn.Conn, userAgent []byte, now time.Time) *session {

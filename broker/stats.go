@@ -12,6 +12,7 @@ type hubStats struct {
 	pendingFull   atomic.Uint64 // events refused because the request table was full
 	errorFrames   atomic.Uint64
 	backendErrors atomic.Uint64 // route responses with a non-2xx status
+	rateLimited   atomic.Uint64 // messages refused by a message rate
 	commands      atomic.Uint64
 	publishes     atomic.Uint64 // topic publishes through this node's API
 	topicMessages atomic.Uint64 // topic messages received for local members
@@ -24,7 +25,7 @@ type hubStats struct {
 type Stats struct {
 	Events, PublishErrors, Replies, LateReplies, Timeouts, NoResponders uint64
 	PendingFull, ErrorFrames, Commands, Publishes, TopicMessages        uint64
-	BackendErrors                                                       uint64
+	BackendErrors, RateLimited                                          uint64
 	Deliveries, Joins                                                   uint64
 	Topics, Pending                                                     int64
 	Connected                                                           bool
@@ -38,7 +39,7 @@ func (h *Hub) Stats() Stats {
 		LateReplies: s.lateReplies.Load(), Timeouts: s.timeouts.Load(), NoResponders: s.noResponders.Load(),
 		PendingFull: s.pendingFull.Load(), ErrorFrames: s.errorFrames.Load(), Commands: s.commands.Load(),
 		Publishes: s.publishes.Load(), TopicMessages: s.topicMessages.Load(), Deliveries: s.deliveries.Load(),
-		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
+		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
 		Connected: h.nc.IsConnected(),
 	}
 }

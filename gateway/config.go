@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gatecast/gatecast/admission"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gatecast/gatecast/conn"
@@ -30,10 +32,11 @@ type Config struct {
 	// random id per process. Letters, digits and '_' only.
 	NodeID string `yaml:"node_id"`
 
-	WebSocket WebSocketConfig `yaml:"websocket"`
-	NATS      NATSConfig      `yaml:"nats"`
-	Admin     AdminConfig     `yaml:"admin"`
-	Routes    routes.Config   `yaml:"routes"`
+	WebSocket WebSocketConfig  `yaml:"websocket"`
+	Admission admission.Config `yaml:"admission"`
+	NATS      NATSConfig       `yaml:"nats"`
+	Admin     AdminConfig      `yaml:"admin"`
+	Routes    routes.Config    `yaml:"routes"`
 }
 
 // NATSConfig is the nats section: an embedded server by default, an

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatecast/gatecast/admission"
+
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,6 +33,7 @@ type Gateway struct {
 	log      *slog.Logger
 	ws       *conn.Server
 	hub      *broker.Hub
+	adm      *admission.Pipeline
 	nc       *nats.Conn
 	embedded *broker.Embedded
 	reg      *prometheus.Registry
@@ -60,7 +63,11 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	adm, err := admission.New(cfg.Admission)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry(), adm: adm}
 	g.token = cfg.Admin.Token
 	if g.token == "" {
 		g.token = os.Getenv("GATECAST_ADMIN_TOKEN")
@@ -86,7 +93,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Log: log})
+	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm, Log: log})
 	if err != nil {
 		g.closeNATS()
 		return nil, err
@@ -106,6 +113,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newWSCollector(g.ws.Stats),
 		newBrokerCollector(g.hub.Stats),
+		newAdmissionCollector(adm.Stats),
 	)
 	return g, nil
 }

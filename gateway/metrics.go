@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"github.com/gatecast/gatecast/admission"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gatecast/gatecast/broker"
@@ -100,7 +101,9 @@ func newBrokerCollector(stats func() broker.Stats) *brokerCollector {
 		"noresp":         d("broker_no_responders_total", "Requests for which no backend was subscribed."),
 		"pending_full":   d("broker_pending_full_total", "Events refused because the table of outstanding requests was full."),
 		"pending":        d("broker_pending_requests", "Route responses and $connect verdicts outstanding."),
-		"error_frames":   d("broker_error_frames_total", "Error messages sent to clients (no route, no backend, timeout, broker down)."),
+		"error_frames":   d("broker_error_frames_total", "Error messages sent to clients (no route, no backend, timeout, broker down, rate limit)."),
+		"rate_limited":   d("broker_messages_rate_limited_total", "Client messages refused by a message rate limit."),
+		"backend_errors": d("broker_backend_errors_total", "Route responses in which the backend reported an error (non-2xx status)."),
 		"commands":       d("broker_commands_total", "Commands (send, close, info, join, leave) run on local connections."),
 		"publishes":      d("broker_topic_publishes_total", "Topic publishes made through this node's management API."),
 		"topic_msgs":     d("broker_topic_messages_total", "Topic messages received for local members."),
@@ -137,9 +140,39 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("pending_full", s.PendingFull)
 	gauge("pending", float64(s.Pending))
 	counter("error_frames", s.ErrorFrames)
+	counter("rate_limited", s.RateLimited)
+	counter("backend_errors", s.BackendErrors)
 	counter("commands", s.Commands)
 	counter("publishes", s.Publishes)
 	counter("topic_msgs", s.TopicMessages)
 	counter("deliveries", s.Deliveries)
 	gauge("topics", float64(s.Topics))
+}
+
+// admissionCollector exports the admission pipeline's refusals.
+type admissionCollector struct {
+	stats   func() admission.Stats
+	refused *prometheus.Desc
+	ips     *prometheus.Desc
+}
+
+func newAdmissionCollector(stats func() admission.Stats) *admissionCollector {
+	return &admissionCollector{
+		stats:   stats,
+		refused: prometheus.NewDesc("gatecast_admission_refused_total", "Upgrades refused by admission, by reason (connect_rate, ip_conns, ip_rate, ip_table).", []string{"reason"}, nil),
+		ips:     prometheus.NewDesc("gatecast_admission_tracked_ips", "Client IPs with per-IP admission state.", nil, nil),
+	}
+}
+
+func (c *admissionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.refused
+	ch <- c.ips
+}
+
+func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	for reason, n := range s.Refused {
+		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(n), reason)
+	}
+	ch <- prometheus.MustNewConstMetric(c.ips, prometheus.GaugeValue, float64(s.TrackedIPs))
 }

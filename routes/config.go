@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gatecast/gatecast/admission"
 )
 
 // The WebSocket route keys with a meaning of their own, as in Amazon API
@@ -98,6 +100,16 @@ type Route struct {
 	// TopicPrefix limits a subscribe or unsubscribe route to topics that
 	// start with it ("room." or "chat:"). Zero allows every valid topic.
 	TopicPrefix string `yaml:"topic_prefix"`
+
+	// MessageRate bounds the messages per second one connection may send
+	// on this route, on top of the gateway-wide admission.message_rate.
+	// Zero means no limit of its own.
+	MessageRate admission.Rate `yaml:"message_rate"`
+
+	// RateIndex numbers the routes with a MessageRate from 0, so a
+	// connection can keep one meter per such route in a slice; -1 for the
+	// others. New sets it.
+	RateIndex int `yaml:"-"`
 
 	// Key is the route's key. New sets it.
 	Key string `yaml:"-"`

@@ -8,6 +8,7 @@ import (
 
 // Table is a validated, immutable route table, safe for concurrent use.
 type Table struct {
+	rated  int // routes with a MessageRate
 	prefix string
 	sel    Path
 	ws     map[string]*Route
@@ -58,8 +59,19 @@ func New(cfg Config) (*Table, error) {
 		return nil, err
 	}
 	t.def = t.ws[KeyDefault]
+	for _, k := range t.keys {
+		r := t.ws[k]
+		r.RateIndex = -1
+		if !r.MessageRate.Unlimited() {
+			r.RateIndex = t.rated
+			t.rated++
+		}
+	}
 	return t, nil
 }
+
+// RatedRoutes is how many routes have a MessageRate of their own.
+func (t *Table) RatedRoutes() int { return t.rated }
 
 // Prefix returns the subject prefix every subject gatecast chooses starts
 // with.
