@@ -214,3 +214,29 @@ func BenchmarkConnect(b *testing.B) {
 		p.Release(ip, t0)
 	}
 }
+
+func TestOriginPolicy(t *testing.T) {
+	p := NewOriginPolicy([]string{"https://app.example.com"})
+	tests := []struct {
+		origin, host string
+		want         bool
+	}{
+		{"", "gw.example.com", true},                       // not a browser
+		{"https://gw.example.com", "gw.example.com", true}, // same host
+		{"http://GW.example.com:8080", "gw.example.com:8080", true},
+		{"https://app.example.com", "gw.example.com", true}, // listed
+		{"https://APP.example.com", "gw.example.com", true},
+		{"https://evil.example.com", "gw.example.com", false}, // cross-site
+		{"https://gw.example.com.evil.com", "gw.example.com", false},
+		{"null", "gw.example.com", false},
+		{"https://gw.example.com:9999", "gw.example.com", false}, // other port, other origin
+	}
+	for _, tt := range tests {
+		if got := p.Allow([]byte(tt.origin), []byte(tt.host)); got != tt.want {
+			t.Errorf("Allow(%q, %q) = %v, want %v", tt.origin, tt.host, got, tt.want)
+		}
+	}
+	if !NewOriginPolicy([]string{"*"}).Allow([]byte("https://anything.example"), []byte("h")) {
+		t.Error(`"*" did not allow any origin`)
+	}
+}

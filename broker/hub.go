@@ -39,6 +39,9 @@ type HubConfig struct {
 	// Admission, if set, admits upgrades (connect rates, per-IP caps) and
 	// messages (message rates). Nil admits everything.
 	Admission *admission.Pipeline
+	// Origins, if set, refuses upgrades from browser pages of other sites
+	// with 403. Nil allows any origin.
+	Origins *admission.OriginPolicy
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
@@ -240,6 +243,10 @@ func (h *Hub) OnConnect(c *conn.Conn, req *conn.Request) error {
 	now := h.cfg.Now()
 	s := newSession(h.node, c, req.Get("User-Agent"), now)
 	c.SetValue(s)
+	if o := h.cfg.Origins; o != nil && !o.Allow(req.Get("Origin"), req.Host) {
+		h.stats.originRefused.Add(1)
+		return &conn.Refusal{Status: 403, Reason: "origin not allowed"}
+	}
 	if p := h.cfg.Admission; p != nil {
 		s.clientIP = p.ClientIP(c.RemoteAddr().Addr(), string(req.Get("X-Forwarded-For")))
 		s.sourceIP = s.clientIP.String()

@@ -13,6 +13,7 @@ type hubStats struct {
 	errorFrames   atomic.Uint64
 	backendErrors atomic.Uint64 // route responses with a non-2xx status
 	rateLimited   atomic.Uint64 // messages refused by a message rate
+	originRefused atomic.Uint64 // upgrades refused for their Origin
 	commands      atomic.Uint64
 	publishes     atomic.Uint64 // topic publishes through this node's API
 	topicMessages atomic.Uint64 // topic messages received for local members
@@ -25,7 +26,7 @@ type hubStats struct {
 type Stats struct {
 	Events, PublishErrors, Replies, LateReplies, Timeouts, NoResponders uint64
 	PendingFull, ErrorFrames, Commands, Publishes, TopicMessages        uint64
-	BackendErrors, RateLimited                                          uint64
+	BackendErrors, RateLimited, OriginRefused                           uint64
 	Deliveries, Joins                                                   uint64
 	Topics, Pending                                                     int64
 	Connected                                                           bool
@@ -39,7 +40,7 @@ func (h *Hub) Stats() Stats {
 		LateReplies: s.lateReplies.Load(), Timeouts: s.timeouts.Load(), NoResponders: s.noResponders.Load(),
 		PendingFull: s.pendingFull.Load(), ErrorFrames: s.errorFrames.Load(), Commands: s.commands.Load(),
 		Publishes: s.publishes.Load(), TopicMessages: s.topicMessages.Load(), Deliveries: s.deliveries.Load(),
-		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
+		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), OriginRefused: s.originRefused.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
 		Connected: h.nc.IsConnected(),
 	}
 }

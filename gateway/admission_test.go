@@ -117,3 +117,32 @@ func get(t *testing.T, url string) string {
 	}
 	return b.String()
 }
+
+func TestOriginCheck(t *testing.T) {
+	cfg := echoConfig()
+	cfg.WebSocket.AllowedOrigins = []string{"https://app.example.com"}
+	g := startGateway(t, cfg)
+	url := "ws://" + g.Addr().String() + "/"
+	for origin, want := range map[string]int{
+		"https://app.example.com":     101,
+		"http://" + g.Addr().String(): 101,
+		"https://evil.example.com":    403,
+		"":                            101,
+	} {
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		c, resp, err := websocket.DefaultDialer.Dial(url, h)
+		got := 0
+		if resp != nil {
+			got = resp.StatusCode
+		}
+		if got != want {
+			t.Errorf("Origin %q: status %d (%v), want %d", origin, got, err, want)
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+}

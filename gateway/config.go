@@ -86,8 +86,10 @@ type WebSocketConfig struct {
 	SlowConsumer      string        `yaml:"slow_consumer"` // "drop" (default) or "close"
 	SlowConsumerGrace time.Duration `yaml:"slow_consumer_grace"`
 	CloseTimeout      time.Duration `yaml:"close_timeout"`
-	// AllowedOrigins lists the Origin header values accepted on upgrade
-	// ("*" or empty: any).
+	// AllowedOrigins lists the origins ("https://app.example.com") whose
+	// pages may open connections, besides the gateway's own host; "*"
+	// allows any. Other browser origins get 403 (cross-site WebSocket
+	// hijacking). Requests without Origin (non-browser clients) pass.
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// Subprotocols lists the subprotocols the server speaks, in order of
 	// preference as the client offers them.
@@ -154,12 +156,6 @@ func (w WebSocketConfig) connConfig() (conn.Config, error) {
 		SlowConsumerGrace: w.SlowConsumerGrace,
 		CloseTimeout:      w.CloseTimeout,
 	}
-	if allowed := originSet(w.AllowedOrigins); allowed != nil {
-		cc.CheckOrigin = func(origin []byte) bool {
-			_, ok := allowed[string(origin)]
-			return ok
-		}
-	}
 	if len(w.Subprotocols) > 0 {
 		speak := make(map[string]struct{}, len(w.Subprotocols))
 		for _, p := range w.Subprotocols {
@@ -171,19 +167,4 @@ func (w WebSocketConfig) connConfig() (conn.Config, error) {
 		}
 	}
 	return cc, nil
-}
-
-// originSet returns nil when any origin is allowed.
-func originSet(origins []string) map[string]struct{} {
-	if len(origins) == 0 {
-		return nil
-	}
-	set := make(map[string]struct{}, len(origins))
-	for _, o := range origins {
-		if o == "*" {
-			return nil
-		}
-		set[o] = struct{}{}
-	}
-	return set
 }

@@ -93,7 +93,8 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm, Log: log})
+	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm,
+		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Log: log})
 	if err != nil {
 		g.closeNATS()
 		return nil, err

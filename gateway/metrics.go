@@ -103,6 +103,7 @@ func newBrokerCollector(stats func() broker.Stats) *brokerCollector {
 		"pending":        d("broker_pending_requests", "Route responses and $connect verdicts outstanding."),
 		"error_frames":   d("broker_error_frames_total", "Error messages sent to clients (no route, no backend, timeout, broker down, rate limit)."),
 		"rate_limited":   d("broker_messages_rate_limited_total", "Client messages refused by a message rate limit."),
+		"origin_refused": d("admission_origin_refused_total", "Upgrades refused with 403 because their Origin is another site's."),
 		"backend_errors": d("broker_backend_errors_total", "Route responses in which the backend reported an error (non-2xx status)."),
 		"commands":       d("broker_commands_total", "Commands (send, close, info, join, leave) run on local connections."),
 		"publishes":      d("broker_topic_publishes_total", "Topic publishes made through this node's management API."),
@@ -141,6 +142,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge("pending", float64(s.Pending))
 	counter("error_frames", s.ErrorFrames)
 	counter("rate_limited", s.RateLimited)
+	counter("origin_refused", s.OriginRefused)
 	counter("backend_errors", s.BackendErrors)
 	counter("commands", s.Commands)
 	counter("publishes", s.Publishes)
