@@ -288,7 +288,7 @@ func (c *Conn) onFrame(h ws.Header, p []byte) {
 	switch h.OpCode {
 	case ws.OpPing:
 		if c.state == stateOpen {
-			c.write(ws.OpPong, nil, p, true)
+			c.write(ws.OpPong, p, true)
 		}
 	case ws.OpPong:
 		// Unsolicited pongs are allowed and mean nothing (RFC 6455, 5.5.3).
@@ -420,7 +420,7 @@ func (c *Conn) startClose(d *Disconnect) {
 		}
 		ws.PutCloseFrameBody(body[:n], d.Code, d.Reason[:n-2])
 	}
-	if c.write(ws.OpClose, nil, body[:n], true) != nil {
+	if c.write(ws.OpClose, body[:n], true) != nil {
 		return
 	}
 	ls := c.ls

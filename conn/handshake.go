@@ -312,7 +312,7 @@ func (c *Conn) open(resp []byte) {
 	ls := c.ls
 	unlinkDeadline(c)
 	c.state = stateOpen
-	if c.write(0, nil, resp, true) != nil {
+	if c.write(0, resp, true) != nil {
 		return
 	}
 	c.flags |= flagOpened
@@ -395,7 +395,7 @@ func (c *Conn) refuse(reason string, resp []byte) {
 	c.flags |= flagDiscard
 	putBuf(c.in)
 	c.in = nil
-	if c.write(0, nil, resp, true) != nil {
+	if c.write(0, resp, true) != nil {
 		return
 	}
 	ls.closings.push(c, ls.now()+int64(ls.srv.cfg.CloseTimeout))

@@ -51,9 +51,10 @@ type loopState struct {
 	srv  *Server
 	loop *netpoll.Loop
 
-	rbuf []byte   // shared read buffer
-	wbuf []byte   // scratch for small writes
-	iov  [][]byte // scratch for writev
+	rbuf []byte               // shared read buffer
+	hdr  [maxHeaderBytes]byte // scratch for the header of the frame being written
+	wbuf []byte               // scratch for small writes
+	iov  [][]byte             // scratch for writev
 
 	handshakes deadlineList
 	closings   deadlineList

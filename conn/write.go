@@ -23,9 +23,7 @@ func (c *Conn) WriteMessage(op ws.OpCode, payload []byte) error {
 	if c.state != stateOpen {
 		return ErrNotOpen
 	}
-	var h [maxHeaderBytes]byte
-	n := putHeader(h[:], op, true, len(payload))
-	return c.write(op, h[:n], payload, false)
+	return c.write(op, payload, false)
 }
 
 // WriteFrame sends frame, one or more whole frames encoded by AppendFrame,
@@ -37,16 +35,19 @@ func (c *Conn) WriteFrame(frame []byte) error {
 		return ErrNotOpen
 	}
 	c.ls.stats.framesOut.Add(1)
-	return c.write(0, nil, frame, false)
+	return c.write(0, frame, false)
 }
 
-// write sends hdr+p. With hdr nil and control set, p is a control payload
-// and write frames it itself. Raw bytes (a handshake response, a prepared
-// frame) come with hdr nil and op 0.
-func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
-	var ch [maxHeaderBytes]byte
-	if control && op != 0 {
-		hdr = ch[:putHeader(ch[:], op, true, len(p))]
+// write sends p as one frame of type op, or as raw bytes (a handshake
+// response, frames encoded by AppendFrame) when op is 0. control marks
+// protocol traffic (pong, close, handshake) that may pass a full queue.
+// The header is built in the loop's scratch array: a header on the stack
+// would escape through writev and cost an allocation per message.
+func (c *Conn) write(op ws.OpCode, p []byte, control bool) error {
+	ls := c.ls
+	var hdr []byte
+	if op != 0 {
+		hdr = ls.hdr[:putHeader(ls.hdr[:], op, true, len(p))]
 	}
 	total := len(hdr) + len(p)
 	// The close frame always goes in: without it the close handshake, and
@@ -54,8 +55,7 @@ func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
 	if op != ws.OpClose && !c.admit(total, control) {
 		return ErrSlowConsumer
 	}
-	ls := c.ls
-	if op != 0 || hdr != nil {
+	if op != 0 {
 		ls.stats.framesOut.Add(1)
 	}
 	if !control {
@@ -77,7 +77,9 @@ func (c *Conn) write(op ws.OpCode, hdr, p []byte, control bool) error {
 		copy(ls.wbuf[k:], p)
 		n, err = unix.Write(int(c.fd), ls.wbuf[:total])
 	} else {
-		n, err = netpoll.Writev(int(c.fd), [][]byte{hdr, p})
+		iov := append(ls.iov[:0], hdr, p)
+		n, err = netpoll.Writev(int(c.fd), iov)
+		clear(iov)
 	}
 	switch {
 	case err == unix.EAGAIN || err == unix.EINTR:
