@@ -1,6 +1,7 @@
 package jwtauth
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -30,8 +31,6 @@ type Claims struct {
 	// Raw is the payload as signed: a JSON object, every claim included,
 	// for the backend.
 	Raw json.RawMessage
-
-	notBefore time.Time
 }
 
 // HasScopes reports whether the token grants every one of required.
@@ -52,56 +51,49 @@ func (c *Claims) HasScopes(required []string) bool {
 }
 
 // tokenClaims is what jwt decodes the payload into: the registered claims
-// for jwt's validator, plus the raw payload and the scope claims.
+// for jwt's validator and the two usual scope claims. It is a plain struct
+// (no UnmarshalJSON) so encoding/json scans the payload once.
 type tokenClaims struct {
 	jwt.RegisteredClaims
-	raw []byte
-	// scopeClaim is set before decoding: empty for "scope" then "scp".
-	scopeClaim string
-	scopes     []string
+	Scope json.RawMessage `json:"scope"`
+	Scp   json.RawMessage `json:"scp"`
 }
 
-// UnmarshalJSON keeps a copy of the payload and reads the scopes.
-func (t *tokenClaims) UnmarshalJSON(b []byte) error {
-	var aux struct {
-		jwt.RegisteredClaims
-		Scope json.RawMessage `json:"scope"`
-		Scp   json.RawMessage `json:"scp"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
-		return err
-	}
-	t.RegisteredClaims = aux.RegisteredClaims
-	t.raw = append([]byte(nil), b...)
-	switch t.scopeClaim {
+// scopes reads the scopes from claim: empty for "scope", or "scp" when the
+// token has no "scope". raw is the payload, decoded again only for a claim
+// of another name.
+func (t *tokenClaims) scopes(claim string, raw []byte) []string {
+	switch claim {
 	case "":
-		if aux.Scope != nil {
-			t.scopes = parseScopes(aux.Scope)
-		} else {
-			t.scopes = parseScopes(aux.Scp)
+		if t.Scope != nil {
+			return parseScopes(t.Scope)
 		}
+		return parseScopes(t.Scp)
 	case "scope":
-		t.scopes = parseScopes(aux.Scope)
+		return parseScopes(t.Scope)
 	case "scp":
-		t.scopes = parseScopes(aux.Scp)
-	default:
-		var all map[string]json.RawMessage
-		if err := json.Unmarshal(b, &all); err != nil {
-			return err
-		}
-		t.scopes = parseScopes(all[t.scopeClaim])
+		return parseScopes(t.Scp)
 	}
-	return nil
+	var all map[string]json.RawMessage
+	if json.Unmarshal(raw, &all) != nil {
+		return nil
+	}
+	return parseScopes(all[claim])
 }
 
 // parseScopes reads a space-separated string or an array of strings; any
 // other value grants no scope.
 func parseScopes(raw json.RawMessage) []string {
-	if len(raw) == 0 {
+	if len(raw) < 2 {
 		return nil
 	}
 	switch raw[0] {
 	case '"':
+		// Scope tokens are printable ASCII without '"' or '\' (RFC 6749
+		// section 3.3): the usual string needs no unescaping.
+		if s := raw[1 : len(raw)-1]; raw[len(raw)-1] == '"' && !bytes.ContainsAny(s, `\"`) {
+			return strings.Fields(string(s))
+		}
 		var s string
 		if json.Unmarshal(raw, &s) != nil {
 			return nil

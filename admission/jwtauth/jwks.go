@@ -36,7 +36,8 @@ type jwks struct {
 	refresh     time.Duration
 	minInterval time.Duration
 	now         func() time.Time
-	// changed is called after a fetch installed a new set.
+	// changed is called after a fetch installed a set that lacks a key
+	// of the set before.
 	changed func()
 
 	// keys is the last set fetched; nil until the first success.
@@ -161,7 +162,9 @@ func (j *jwks) startLocked(now time.Time) chan struct{} {
 		set, err := j.fetch(ctx)
 		cancel()
 		j.mu.Lock()
+		removed := false
 		if err == nil {
+			removed = j.keys.Load().removedIn(set)
 			j.keys.Store(set)
 			j.due.Store(now.Add(j.refresh).UnixNano())
 		} else {
@@ -172,7 +175,7 @@ func (j *jwks) startLocked(now time.Time) chan struct{} {
 		j.inflight = nil
 		close(ch)
 		j.mu.Unlock()
-		if err == nil && j.changed != nil {
+		if removed && j.changed != nil {
 			j.changed()
 		}
 	}()

@@ -1,6 +1,8 @@
 package jwtauth
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -8,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -215,4 +218,34 @@ func (s *keySet) len() int {
 		n += len(ks)
 	}
 	return n
+}
+
+// removedIn reports whether next lacks a key of s (same kid, algorithm and
+// material): tokens verified with it must not be trusted any longer.
+func (s *keySet) removedIn(next *keySet) bool {
+	if s == nil {
+		return false
+	}
+	for kid, keys := range s.byID {
+		for _, k := range keys {
+			if !slices.ContainsFunc(next.byID[kid], k.equal) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (k *key) equal(o *key) bool {
+	if k.id != o.id || k.alg != o.alg {
+		return false
+	}
+	switch m := k.material.(type) {
+	case []byte:
+		om, ok := o.material.([]byte)
+		return ok && bytes.Equal(m, om)
+	case interface{ Equal(crypto.PublicKey) bool }:
+		return m.Equal(o.material)
+	}
+	return false
 }
