@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/bench/baseline"
 	"github.com/gatecast/gatecast/gateway"
 	"github.com/gatecast/gatecast/routes"
@@ -35,6 +36,7 @@ func startGatecast(tb testing.TB) (string, func()) {
 	g, err := gateway.New(gateway.Config{
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
+		Admission:   noConnectRate,
 		NATS:        gateway.NATSConfig{Listen: "off"},
 		Routes: routes.Config{WebSocket: map[string]routes.Route{
 			routes.KeyDefault: {Integration: routes.IntegrationEcho},
@@ -71,6 +73,11 @@ func startBaseline(tb testing.TB) (string, func()) {
 		}
 	}
 }
+
+// noConnectRate turns off the gateway's default connect rate (500 new
+// connections a second), which every benchmark that opens thousands of
+// connections at once would run into.
+var noConnectRate = admission.Config{ConnectRate: admission.Rate{PerSecond: -1}}
 
 // url returns the WebSocket URL of a server of this kind at addr.
 func (s benchServer) url(addr string) string {

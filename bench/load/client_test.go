@@ -233,6 +233,7 @@ func TestConfigArgsRoundTrip(t *testing.T) {
 				Size: 1024, Duration: 3 * time.Second, Rounds: 99, WaitStart: true,
 				Hold: time.Minute, Sweep: time.Second, DialConcurrency: 8,
 				DialTimeout: 2 * time.Second, OpenTimeout: 30 * time.Second,
+				Join: `{"action":"join","topic":"a b"}`, Subject: "x.y", RequestersPerConn: 10,
 			},
 		},
 	}

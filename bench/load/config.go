@@ -19,6 +19,16 @@ const (
 	// Echo runs a closed loop per connection: send Size bytes, wait for the
 	// echo, record the round trip, repeat until Duration or Rounds.
 	Echo Mode = "echo"
+	// FanOut sends Join (if set) on every connection, then receives
+	// stamped messages (see Stamp) until its control input closes or Hold
+	// passes: it records publish-to-receive latency, counts what arrived and
+	// what was skipped, and reports progress events while it runs.
+	FanOut Mode = "fanout"
+	// NATSEcho is Echo over NATS request/reply instead of WebSockets: URL
+	// is a nats:// URL, Conns the concurrent requesters (RequestersPerConn
+	// of them share one NATS connection), each requesting Subject and
+	// waiting for the reply, which must be the request's body.
+	NATSEcho Mode = "nats-echo"
 )
 
 // ClientConfig describes one client process. Every zero field takes the
@@ -44,7 +54,16 @@ type ClientConfig struct {
 	// several processes at once. Zero: start right away.
 	WaitStart bool
 
-	Hold  time.Duration // longest idle hold; zero: 10m
+	// Join is a text message every fan-out connection sends once open,
+	// such as {"action":"join","topic":"bench"}. Zero: none.
+	Join string
+	// Subject is what a nats-echo client requests. Zero: "bench.direct".
+	Subject string
+	// RequestersPerConn is how many nats-echo requesters share one NATS
+	// connection. Zero: 100.
+	RequestersPerConn int
+
+	Hold  time.Duration // longest idle hold or fan-out receive; zero: 10m
 	Sweep time.Duration // how often idle connections are read for pings; zero: 2s
 
 	DialConcurrency int           // dials in flight; zero: 64
@@ -68,6 +87,12 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	if c.DialConcurrency == 0 {
 		c.DialConcurrency = 64
 	}
+	if c.Subject == "" {
+		c.Subject = "bench.direct"
+	}
+	if c.RequestersPerConn == 0 {
+		c.RequestersPerConn = 100
+	}
 	def(&c.Duration, 10*time.Second)
 	def(&c.Hold, 10*time.Minute)
 	def(&c.Sweep, 2*time.Second)
@@ -82,10 +107,10 @@ func (c ClientConfig) validate() error {
 		return errors.New("load: no server URL; pass --url ws://HOST:PORT/")
 	case c.Conns <= 0:
 		return fmt.Errorf("load: --conns must be positive, got %d", c.Conns)
-	case c.Mode != "" && c.Mode != Idle && c.Mode != Echo:
-		return fmt.Errorf("load: unknown --mode %q; use idle or echo", c.Mode)
-	case c.Size < 0 || c.Rounds < 0 || c.DialConcurrency < 0:
-		return errors.New("load: --size, --rounds and --dial-concurrency must not be negative")
+	case c.Mode != "" && c.Mode != Idle && c.Mode != Echo && c.Mode != FanOut && c.Mode != NATSEcho:
+		return fmt.Errorf("load: unknown --mode %q; use idle, echo, fanout or nats-echo", c.Mode)
+	case c.Size < 0 || c.Rounds < 0 || c.DialConcurrency < 0 || c.RequestersPerConn < 0:
+		return errors.New("load: --size, --rounds, --dial-concurrency and --requesters-per-conn must not be negative")
 	}
 	return nil
 }
@@ -94,13 +119,16 @@ func (c ClientConfig) validate() error {
 func (c *ClientConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.URL, "url", c.URL, "server URL, ws://HOST:PORT/")
 	fs.IntVar(&c.Conns, "conns", c.Conns, "connections to open")
-	fs.StringVar((*string)(&c.Mode), "mode", string(c.Mode), "idle or echo")
+	fs.StringVar((*string)(&c.Mode), "mode", string(c.Mode), "idle, echo, fanout or nats-echo")
 	fs.StringVar(&c.Source, "source", c.Source, "local IP to dial from, e.g. 127.0.0.2")
 	fs.IntVar(&c.Size, "size", c.Size, "echo payload bytes (default 64)")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "echo loop length (default 10s)")
 	fs.IntVar(&c.Rounds, "rounds", c.Rounds, "echo: stop after this many round trips in all (default no limit)")
 	fs.BoolVar(&c.WaitStart, "wait-start", c.WaitStart, "echo: wait for a line on stdin before starting")
-	fs.DurationVar(&c.Hold, "hold", c.Hold, "idle: longest hold before closing (default 10m)")
+	fs.StringVar(&c.Join, "join", c.Join, "fanout: text message each connection sends once open")
+	fs.StringVar(&c.Subject, "subject", c.Subject, "nats-echo: subject to request (default bench.direct)")
+	fs.IntVar(&c.RequestersPerConn, "requesters-per-conn", c.RequestersPerConn, "nats-echo: requesters sharing one NATS connection (default 100)")
+	fs.DurationVar(&c.Hold, "hold", c.Hold, "idle, fanout: longest hold before closing (default 10m)")
 	fs.DurationVar(&c.Sweep, "sweep", c.Sweep, "idle: how often to read the connections for pings (default 2s)")
 	fs.IntVar(&c.DialConcurrency, "dial-concurrency", c.DialConcurrency, "dials in flight (default 64)")
 	fs.DurationVar(&c.DialTimeout, "dial-timeout", c.DialTimeout, "timeout of one dial and handshake (default 5s)")
@@ -151,6 +179,13 @@ func (c ClientConfig) Args() []string {
 	if c.WaitStart {
 		add("wait-start", "true")
 	}
+	if c.Join != "" {
+		add("join", c.Join)
+	}
+	if c.Subject != "" {
+		add("subject", c.Subject)
+	}
+	addInt("requesters-per-conn", c.RequestersPerConn)
 	addDur("hold", c.Hold)
 	addDur("sweep", c.Sweep)
 	addInt("dial-concurrency", c.DialConcurrency)

@@ -1,9 +1,12 @@
 // Package load is the client side of gatecast's benchmarks: it opens many
-// WebSocket connections from a chosen loopback source address and either
-// holds them idle or drives a closed echo loop over them, and it runs such
-// clients as child processes so that one measurement can spread its
-// connections over several processes (each process may hold at most
-// 20,000 file descriptors here).
+// WebSocket connections from a chosen loopback source address and holds
+// them idle, drives a closed echo loop over them, or receives a topic's
+// fan-out on them (measuring publish-to-receive latency and loss); it can
+// also run the echo loop over NATS request/reply. It runs such clients as
+// child processes so that one measurement can spread its connections over
+// several processes (each process may hold at most 20,000 file
+// descriptors here), and its Publisher drives a fan-out from the parent,
+// keeping a bounded window of messages in flight.
 //
 // A client reports on its standard output as JSON lines ([Event]), which is
 // what the parent reads through [Worker]:
@@ -15,10 +18,14 @@
 //	res, err := w.Finish(ctx)    // closes the connections, returns the result
 //
 // Latencies are kept in a [Histogram] with a fixed bucket layout, so the
-// histograms of several processes merge exactly.
+// histograms of several processes merge exactly. Fan-out messages start
+// with a [Stamp]: the publish time and a sequence number.
 //
 // Concurrency: [RunClient] owns every goroutine it starts and returns only
 // after they are done. Idle mode uses one sweeping goroutine for all
 // connections (it answers the server's pings); echo mode uses one goroutine
-// per connection. A [Worker] is safe to use from one goroutine at a time.
+// per connection, nats-echo one per requester; fan-out mode one goroutine
+// with an epoll set of its own for all connections (Linux only). A
+// [Worker] is safe to use from one goroutine at a time, except Progress
+// and Progressed, which are safe from any.
 package load

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,10 @@ type Worker struct {
 	events chan Event    // closed after the child has exited
 	done   chan struct{} // closed after the child has exited
 	err    error         // how the child exited; set before done closes
+
+	// The latest fan-out progress event, and a signal that one came.
+	minSeq, received atomic.Uint64
+	progressed       chan struct{}
 }
 
 // StartWorker starts cmd, which must run RunClient with its standard input
@@ -47,7 +52,7 @@ func StartWorker(cmd *exec.Cmd) (*Worker, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	w := &Worker{cmd: cmd, stdin: stdin, events: make(chan Event, 8), done: make(chan struct{})}
+	w := &Worker{cmd: cmd, stdin: stdin, events: make(chan Event, 8), done: make(chan struct{}), progressed: make(chan struct{}, 1)}
 	go w.read(stdout)
 	return w, nil
 }
@@ -61,6 +66,16 @@ func (w *Worker) read(stdout io.Reader) {
 		var ev Event
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil || ev.Event == "" {
 			fmt.Fprintf(os.Stderr, "worker %d: %s\n", w.Pid(), sc.Bytes())
+			continue
+		}
+		if ev.Event == eventProgress {
+			// Only the latest counts: keep it instead of queueing.
+			w.minSeq.Store(ev.MinSeq)
+			w.received.Store(ev.Received)
+			select {
+			case w.progressed <- struct{}{}:
+			default:
+			}
 			continue
 		}
 		select {
@@ -97,6 +112,16 @@ func (w *Worker) next(ctx context.Context, kind string) (Event, error) {
 // Opened waits for the child's "open" event. Check its Open and Failed:
 // the event arrives also when some connections failed.
 func (w *Worker) Opened(ctx context.Context) (Event, error) { return w.next(ctx, eventOpen) }
+
+// Progress returns the fan-out progress the child last reported: the
+// lowest last sequence number over its open connections, and the messages
+// they received.
+func (w *Worker) Progress() (minSeq, received uint64) {
+	return w.minSeq.Load(), w.received.Load()
+}
+
+// Progressed signals (without queueing) that a progress event came.
+func (w *Worker) Progressed() <-chan struct{} { return w.progressed }
 
 // Start tells a child started with WaitStart to begin its echo loop.
 func (w *Worker) Start() error {

@@ -1,6 +1,7 @@
 // Command gatecast-bench measures gatecast against the baseline server: idle
-// memory per connection and echo round trips. It runs the servers and its
-// own load clients as child processes; see bench/README.md.
+// memory per connection, echo round trips and topic fan-out, and gatecast's
+// route round trip against direct NATS request/reply. It runs the servers
+// and its own load clients as child processes; see bench/README.md.
 package main
 
 import (
@@ -18,8 +19,10 @@ const usage = `usage: gatecast-bench COMMAND [flags]
 commands:
   idle      idle memory per connection: RSS of the server as connections grow
   echo      echo round trips per second and latency percentiles
-  baseline  run the baseline echo server until SIGINT or SIGTERM
-  client    run one load client process (used by idle and echo)
+  fanout    topic fan-out: deliveries per second and publish-to-receive latency
+  route     gatecast's route round trip to a NATS backend against direct NATS
+  baseline  run the baseline server (echo, /broadcast hub) until SIGINT or SIGTERM
+  client    run one load client process (used by the other commands)
 
 Run gatecast-bench COMMAND -h for the flags of a command.
 `
@@ -38,6 +41,10 @@ func main() {
 		err = runIdle(ctx, args)
 	case "echo":
 		err = runEcho(ctx, args)
+	case "fanout":
+		err = runFanOut(ctx, args)
+	case "route":
+		err = runRoute(ctx, args)
 	case "baseline":
 		err = runBaseline(ctx, args)
 	case "client":

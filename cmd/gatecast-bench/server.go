@@ -73,9 +73,23 @@ type serverProc struct {
 	err    error // how it exited; set before exited closes
 }
 
-// startServer starts the named server on free loopback ports and returns
-// once it accepts connections.
+// serverSpec is what a measurement needs of a server beyond the common
+// flags. The zero value is the echo setup.
+type serverSpec struct {
+	// config is gatecast's YAML configuration; zero: echoConfig.
+	config string
+	// natsListen is gatecast's --nats-listen address; zero: "off".
+	natsListen string
+}
+
+// startServer starts the named server on free loopback ports, set up for
+// echo, and returns once it accepts connections.
 func startServer(ctx context.Context, name string, tf *targetFlags) (*serverProc, error) {
+	return startServerSpec(ctx, name, tf, serverSpec{})
+}
+
+// startServerSpec is startServer with the setup spec asks for.
+func startServerSpec(ctx context.Context, name string, tf *targetFlags, spec serverSpec) (*serverProc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -85,17 +99,33 @@ func startServer(ctx context.Context, name string, tf *targetFlags) (*serverProc
 		return nil, err
 	}
 	var cmd *exec.Cmd
+	var confFile string
 	switch name {
 	case targetGatecast:
 		// The baseline echoes; so does gatecast's echo integration, with
-		// NATS in-process only so no port is taken.
+		// NATS in-process only so no port is taken, unless spec says
+		// otherwise.
 		conf, err := os.CreateTemp("", "gatecast-bench-*.yaml")
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprint(conf, echoConfig)
-		conf.Close()
-		args := append([]string{"serve", "--config", conf.Name(), "--listen", addr, "--admin-listen", admin, "--nats-listen", "off"},
+		confFile = conf.Name()
+		config, natsListen := spec.config, spec.natsListen
+		if config == "" {
+			config = echoConfig
+		}
+		if natsListen == "" {
+			natsListen = "off"
+		}
+		_, err = fmt.Fprint(conf, config)
+		if cerr := conf.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(confFile)
+			return nil, err
+		}
+		args := append([]string{"serve", "--config", confFile, "--listen", addr, "--admin-listen", admin, "--nats-listen", natsListen},
 			strings.Fields(tf.gatecastArg)...)
 		cmd = exec.Command(tf.gatecastBin, args...)
 	case targetBaseline:
@@ -108,12 +138,18 @@ func startServer(ctx context.Context, name string, tf *targetFlags) (*serverProc
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	load.KillWithParent(cmd)
 	if err := cmd.Start(); err != nil {
+		if confFile != "" {
+			os.Remove(confFile)
+		}
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &serverProc{name: name, cmd: cmd, addr: addr, admin: admin, exited: make(chan struct{})}
 	p.url = "ws://" + addr + "/" + strings.TrimPrefix(tf.path, "/")
 	go func() {
 		p.err = cmd.Wait()
+		if confFile != "" {
+			os.Remove(confFile)
+		}
 		close(p.exited)
 	}()
 	if err := p.waitAccept(ctx); err != nil {
@@ -178,32 +214,48 @@ func (p *serverProc) stop() {
 // goroutines reads the go_goroutines gauge from the server's /metrics, or
 // returns -1 if the server does not serve it.
 func (p *serverProc) goroutines(ctx context.Context) int {
+	v, ok := p.metric(ctx, "go_goroutines")
+	if !ok {
+		return -1
+	}
+	return int(v)
+}
+
+// metric reads one unlabelled metric from the server's /metrics; ok is
+// false if the server does not serve it.
+func (p *serverProc) metric(ctx context.Context, name string) (v float64, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+p.admin+"/metrics", nil)
 	if err != nil {
-		return -1
+		return 0, false
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return -1
+		return 0, false
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
+		if v, found := strings.CutPrefix(sc.Text(), name+" "); found {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err == nil {
-				return int(f)
-			}
+			return f, err == nil
 		}
 	}
-	return -1
+	return 0, false
 }
+
+// noConnectRate is the configuration that turns off the gateway's default
+// connect rate (500 new connections a second), which a benchmark opening
+// thousands of connections at once would run into.
+const noConnectRate = `admission:
+  connect_rate:
+    per_second: -1
+`
 
 // echoConfig is the gatecast configuration the benchmarks run: every
 // message answered by the echo integration.
-const echoConfig = `routes:
+const echoConfig = noConnectRate + `routes:
   websocket:
     $default:
       integration: echo
