@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +44,9 @@ type HubConfig struct {
 	// Origins, if set, refuses upgrades from browser pages of other sites
 	// with 403. Nil allows any origin.
 	Origins *admission.OriginPolicy
+	// Auth, if set, requires a valid token on every upgrade; its claims go
+	// to backends in Gatecast-Claims. Nil requires none.
+	Auth *Auth
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
@@ -255,6 +260,12 @@ func (h *Hub) OnConnect(c *conn.Conn, req *conn.Request) error {
 		}
 		s.admitted = true
 	}
+	if h.cfg.Auth != nil {
+		if err := h.authorize(req, s); err != nil {
+			h.release(s)
+			return err
+		}
+	}
 	r, ok := h.table.WebSocket(routes.KeyConnect)
 	if !ok || r.Integration != routes.IntegrationNATS {
 		return nil
@@ -340,6 +351,11 @@ func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
 		return
 	}
 	if p := h.cfg.Admission; p != nil && !h.admitMessage(c, s, p, r, now) {
+		return
+	}
+	if len(r.Scopes) > 0 && !hasScopes(s.scopes, r.Scopes) {
+		h.stats.scopeRefused.Add(1)
+		h.errorFrame(c, s, "Forbidden: this route needs scopes "+strings.Join(r.Scopes, " "), "")
 		return
 	}
 	switch r.Integration {
@@ -484,6 +500,11 @@ func (ls *hubLoop) event(h *Hub, s *session, typ string, r *routes.Route, body [
 	set(protocol.HeaderConnectedAt, s.connectedMs)
 	set(protocol.HeaderReceivedAt, strconv.FormatInt(now.UnixMilli(), 10))
 	delete(hd, protocol.HeaderMessageType)
+	if s.claims != nil {
+		set(protocol.HeaderClaims, string(s.claims))
+	} else {
+		delete(hd, protocol.HeaderClaims)
+	}
 	return m
 }
 
@@ -570,4 +591,13 @@ func (h *Hub) onReply(m *nats.Msg) {
 			c.WriteMessage(op, m.Data)
 		}
 	})
+}
+
+func hasScopes(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"encoding/json"
 	"net/netip"
 
 	"slices"
@@ -28,6 +29,8 @@ type session struct {
 	admitted bool              // holds a per-IP slot in the admission pipeline
 	meter    admission.Meter   // the connection's message rate
 	meters   []admission.Meter // per route with its own rate (routes.Route.RateIndex)
+	claims   []byte            // verified token payload (JSON), with auth on
+	scopes   []string
 }
 
 func newSession(node string, c *conn.Conn, userAgent []byte, now time.Time) *session {
@@ -56,5 +59,15 @@ func (s *session) info() protocol.ConnectionInfo {
 		LastActiveAt: time.UnixMilli(s.lastActive).UTC().Format(time.RFC3339Nano),
 		Identity:     protocol.Identity{SourceIP: s.sourceIP, UserAgent: s.userAgent},
 		Topics:       append([]string{}, s.topics...),
+		Claims:       claimsMap(s.claims),
 	}
+}
+
+func claimsMap(raw []byte) map[string]any {
+	if raw == nil {
+		return nil
+	}
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	return m
 }

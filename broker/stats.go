@@ -14,6 +14,8 @@ type hubStats struct {
 	backendErrors atomic.Uint64 // route responses with a non-2xx status
 	rateLimited   atomic.Uint64 // messages refused by a message rate
 	originRefused atomic.Uint64 // upgrades refused for their Origin
+	authRefused   atomic.Uint64 // upgrades refused for their token
+	scopeRefused  atomic.Uint64 // messages refused for missing route scopes
 	commands      atomic.Uint64
 	publishes     atomic.Uint64 // topic publishes through this node's API
 	topicMessages atomic.Uint64 // topic messages received for local members
@@ -24,12 +26,12 @@ type hubStats struct {
 
 // Stats are a Hub's counters.
 type Stats struct {
-	Events, PublishErrors, Replies, LateReplies, Timeouts, NoResponders uint64
-	PendingFull, ErrorFrames, Commands, Publishes, TopicMessages        uint64
-	BackendErrors, RateLimited, OriginRefused                           uint64
-	Deliveries, Joins                                                   uint64
-	Topics, Pending                                                     int64
-	Connected                                                           bool
+	Events, PublishErrors, Replies, LateReplies, Timeouts, NoResponders  uint64
+	PendingFull, ErrorFrames, Commands, Publishes, TopicMessages         uint64
+	BackendErrors, RateLimited, OriginRefused, AuthRefused, ScopeRefused uint64
+	Deliveries, Joins                                                    uint64
+	Topics, Pending                                                      int64
+	Connected                                                            bool
 }
 
 // Stats returns the hub's counters.
@@ -40,7 +42,8 @@ func (h *Hub) Stats() Stats {
 		LateReplies: s.lateReplies.Load(), Timeouts: s.timeouts.Load(), NoResponders: s.noResponders.Load(),
 		PendingFull: s.pendingFull.Load(), ErrorFrames: s.errorFrames.Load(), Commands: s.commands.Load(),
 		Publishes: s.publishes.Load(), TopicMessages: s.topicMessages.Load(), Deliveries: s.deliveries.Load(),
-		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), OriginRefused: s.originRefused.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
+		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), OriginRefused: s.originRefused.Load(),
+		AuthRefused: s.authRefused.Load(), ScopeRefused: s.scopeRefused.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
 		Connected: h.nc.IsConnected(),
 	}
 }

@@ -115,7 +115,7 @@ func TestConnectRequest(t *testing.T) {
 	r, _ := h.waitRequest(t, 1)
 	want := seenRequest{
 		uri: "/ws?token=abc&x=1", path: "/ws", query: "token=abc&x=1", host: "gate.example:8080",
-		headers: []string{"X-Custom: first", "Origin: https://app.example", "X-Custom: second", "Cookie: a=b"},
+		headers: []string{"X-Custom: first", "Sec-WebSocket-Protocol: v1, v2", "Origin: https://app.example", "X-Custom: second", "Cookie: a=b"},
 		custom:  "first", origin: "https://app.example", protocol: "v2",
 	}
 	if strings.Join(r.headers, "|") != strings.Join(want.headers, "|") {

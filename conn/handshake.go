@@ -67,7 +67,7 @@ type Request struct {
 	Host []byte
 	// Header holds every header except the ones gobwas/ws consumes for the
 	// handshake (Host, Upgrade, Connection, Sec-WebSocket-Key, -Version,
-	// -Protocol, -Extensions), in the order received.
+	// -Extensions), in the order received.
 	Header []HeaderField
 	// Protocol is the subprotocol chosen by Config.SelectProtocol, or "".
 	Protocol string
@@ -168,7 +168,21 @@ func newUpgrader(ls *loopState, cfg *Config) ws.Upgrader {
 	return ws.Upgrader{
 		// A header line may be as long as the whole head is allowed to be.
 		ReadBufferSize: cfg.MaxHeadBytes,
-		Protocol:       cfg.SelectProtocol,
+		// Taken by hand so that the offered list also reaches OnConnect
+		// in Request.Header (a token may ride in it, as browsers cannot
+		// set Authorization on a WebSocket).
+		ProtocolCustom: func(offered []byte) (string, bool) {
+			ls.req.Header = append(ls.req.Header, HeaderField{Name: ls.keep([]byte("Sec-WebSocket-Protocol")), Value: ls.keep(offered)})
+			if cfg.SelectProtocol == nil {
+				return "", true
+			}
+			for _, p := range bytes.Split(offered, []byte(",")) {
+				if p = bytes.TrimSpace(p); len(p) > 0 && cfg.SelectProtocol(p) {
+					return string(p), true
+				}
+			}
+			return "", true
+		},
 		OnRequest: func(uri []byte) error {
 			ls.req.URI = ls.keep(uri)
 			if i := bytes.IndexByte(uri, '?'); i >= 0 {

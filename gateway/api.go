@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatecast/gatecast/admission/jwtauth"
 
 	"github.com/nats-io/nats.go"
 
@@ -30,16 +33,30 @@ func (g *Gateway) managementAPI(mux *http.ServeMux) {
 	mux.Handle("GET /@topics/{topic}", g.authed(g.getTopic))
 }
 
-// authed requires the admin bearer token.
+// authed requires the admin bearer token, or (with auth.jwt) a token
+// carrying the admin scope.
 func (g *Gateway) authed(fn http.HandlerFunc) http.Handler {
 	want := []byte("Bearer " + g.token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="gatecast admin"`)
-			writeError(w, http.StatusUnauthorized, "missing or wrong admin bearer token (admin.token or GATECAST_ADMIN_TOKEN)")
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) == 1 {
+			fn(w, r)
 			return
 		}
-		fn(w, r)
+		if g.verifier != nil {
+			_, err := g.verifier.Authorize(r.Context(), jwtauth.Source{}, jwtauth.HTTPRequest(r), []string{g.cfg.Auth.AdminScope})
+			var e *jwtauth.Error
+			if err == nil {
+				fn(w, r)
+				return
+			}
+			if errors.As(err, &e) && e.Status == http.StatusForbidden {
+				w.Header().Set("WWW-Authenticate", e.WWWAuthenticate)
+				writeError(w, http.StatusForbidden, "the token lacks the admin scope "+g.cfg.Auth.AdminScope)
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatecast admin"`)
+		writeError(w, http.StatusUnauthorized, "missing or wrong admin bearer token (admin.token or GATECAST_ADMIN_TOKEN)")
 	})
 }
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gatecast/gatecast/admission/jwtauth"
+
 	"github.com/gatecast/gatecast/admission"
 
 	"go.yaml.in/yaml/v3"
@@ -34,6 +36,7 @@ type Config struct {
 
 	WebSocket WebSocketConfig  `yaml:"websocket"`
 	Admission admission.Config `yaml:"admission"`
+	Auth      AuthConfig       `yaml:"auth"`
 	NATS      NATSConfig       `yaml:"nats"`
 	Admin     AdminConfig      `yaml:"admin"`
 	Routes    routes.Config    `yaml:"routes"`
@@ -59,6 +62,24 @@ type NATSConfig struct {
 	// MaxPending bounds outstanding route responses on this node. Zero
 	// means 65536.
 	MaxPending int `yaml:"max_pending"`
+}
+
+// AuthConfig is the auth section: JWT on the WebSocket upgrade and on the
+// management API.
+type AuthConfig struct {
+	// JWT configures token verification; nil turns auth off (every
+	// upgrade passes, the management API takes only the admin token).
+	JWT *jwtauth.Config `yaml:"jwt"`
+	// WebSocket says what every upgrade needs: the token's source
+	// ("header", "query:access_token", "cookie:NAME", "protocol") and the
+	// scopes required. Routes may require more (routes.websocket.K.scopes).
+	WebSocket struct {
+		Source jwtauth.Source `yaml:"source"`
+		Scopes []string       `yaml:"scopes"`
+	} `yaml:"websocket"`
+	// AdminScope grants the management API to a token that has it, as an
+	// alternative to the admin bearer token. Zero means "gatecast:admin".
+	AdminScope string `yaml:"admin_scope"`
 }
 
 // AdminConfig is the admin section.

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatecast/gatecast/admission/jwtauth"
+
 	"github.com/gatecast/gatecast/admission"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +36,7 @@ type Gateway struct {
 	ws       *conn.Server
 	hub      *broker.Hub
 	adm      *admission.Pipeline
+	verifier *jwtauth.Verifier // nil without auth.jwt
 	nc       *nats.Conn
 	embedded *broker.Embedded
 	reg      *prometheus.Registry
@@ -59,6 +62,25 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	var auth *broker.Auth
+	var verifier *jwtauth.Verifier
+	if cfg.Auth.JWT != nil {
+		if verifier, err = jwtauth.New(*cfg.Auth.JWT); err != nil {
+			return nil, fmt.Errorf("auth.jwt: %w", err)
+		}
+		auth = &broker.Auth{Verifier: verifier, Source: cfg.Auth.WebSocket.Source, Scopes: cfg.Auth.WebSocket.Scopes}
+		if src := cfg.Auth.WebSocket.Source; src.Kind == jwtauth.SourceProtocol {
+			// The server answers with the marker, never the token.
+			marker := src.Name
+			if marker == "" {
+				marker = jwtauth.DefaultProtocolMarker
+			}
+			cfg.WebSocket.Subprotocols = append(cfg.WebSocket.Subprotocols, marker)
+		}
+	}
+	if cfg.Auth.AdminScope == "" {
+		cfg.Auth.AdminScope = "gatecast:admin"
+	}
 	cc, err := cfg.WebSocket.connConfig()
 	if err != nil {
 		return nil, err
@@ -67,7 +89,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry(), adm: adm}
+	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry(), adm: adm, verifier: verifier}
 	g.token = cfg.Admin.Token
 	if g.token == "" {
 		g.token = os.Getenv("GATECAST_ADMIN_TOKEN")
@@ -94,7 +116,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm,
-		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Log: log})
+		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Auth: auth, Log: log})
 	if err != nil {
 		g.closeNATS()
 		return nil, err
@@ -215,6 +237,9 @@ func (g *Gateway) closeNATS() {
 		g.nc.Close()
 	}
 	g.embedded.Shutdown()
+	if g.verifier != nil {
+		g.verifier.Close()
+	}
 }
 
 func (g *Gateway) adminHandler() http.Handler {

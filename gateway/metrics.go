@@ -104,6 +104,8 @@ func newBrokerCollector(stats func() broker.Stats) *brokerCollector {
 		"error_frames":   d("broker_error_frames_total", "Error messages sent to clients (no route, no backend, timeout, broker down, rate limit)."),
 		"rate_limited":   d("broker_messages_rate_limited_total", "Client messages refused by a message rate limit."),
 		"origin_refused": d("admission_origin_refused_total", "Upgrades refused with 403 because their Origin is another site's."),
+		"auth_refused":   d("admission_auth_refused_total", "Upgrades refused by JWT authentication (401, 403, 503)."),
+		"scope_refused":  d("admission_scope_refused_total", "Messages refused because the connection's token lacks the route's scopes."),
 		"backend_errors": d("broker_backend_errors_total", "Route responses in which the backend reported an error (non-2xx status)."),
 		"commands":       d("broker_commands_total", "Commands (send, close, info, join, leave) run on local connections."),
 		"publishes":      d("broker_topic_publishes_total", "Topic publishes made through this node's management API."),
@@ -143,6 +145,8 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("error_frames", s.ErrorFrames)
 	counter("rate_limited", s.RateLimited)
 	counter("origin_refused", s.OriginRefused)
+	counter("auth_refused", s.AuthRefused)
+	counter("scope_refused", s.ScopeRefused)
 	counter("backend_errors", s.BackendErrors)
 	counter("commands", s.Commands)
 	counter("publishes", s.Publishes)

@@ -101,6 +101,10 @@ type Route struct {
 	// start with it ("room." or "chat:"). Zero allows every valid topic.
 	TopicPrefix string `yaml:"topic_prefix"`
 
+	// Scopes are required of the connection's token for messages on this
+	// route (auth on); others get a Forbidden error frame.
+	Scopes []string `yaml:"scopes"`
+
 	// MessageRate bounds the messages per second one connection may send
 	// on this route, on top of the gateway-wide admission.message_rate.
 	// Zero means no limit of its own.
