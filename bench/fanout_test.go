@@ -81,6 +81,7 @@ func startGatecastFanOut(tb testing.TB) *fanOutTarget {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "127.0.0.1:0"},
 		Routes: routes.Config{WebSocket: map[string]routes.Route{
 			"join": {Integration: routes.IntegrationSubscribe, TopicFrom: "$request.body.topic"},

@@ -42,6 +42,7 @@ func startRouteEnv(tb testing.TB) *routeEnv {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "127.0.0.1:0"},
 	}, nil)
 	if err != nil {

@@ -37,6 +37,7 @@ func startGatecast(tb testing.TB) (string, func()) {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "off"},
 		Routes: routes.Config{WebSocket: map[string]routes.Route{
 			routes.KeyDefault: {Integration: routes.IntegrationEcho},

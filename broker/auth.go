@@ -47,8 +47,8 @@ func (h *Hub) authorize(req *conn.Request, s *session) error {
 		}
 		return ref
 	}
-	s.claims = claims.Raw
-	s.scopes = claims.Scopes
+	x := s.extras()
+	x.claims, x.scopes = claims.Raw, claims.Scopes
 	return nil
 }
 

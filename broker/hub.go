@@ -353,7 +353,7 @@ func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
 	if p := h.cfg.Admission; p != nil && !h.admitMessage(c, s, p, r, now) {
 		return
 	}
-	if len(r.Scopes) > 0 && !hasScopes(s.scopes, r.Scopes) {
+	if len(r.Scopes) > 0 && !hasScopes(s.scopes(), r.Scopes) {
 		h.stats.scopeRefused.Add(1)
 		h.errorFrame(c, s, "Forbidden: this route needs scopes "+strings.Join(r.Scopes, " "), "")
 		return
@@ -404,10 +404,11 @@ func (h *Hub) publishMessage(c *conn.Conn, s *session, r *routes.Route, op ws.Op
 func (h *Hub) admitMessage(c *conn.Conn, s *session, p *admission.Pipeline, r *routes.Route, now time.Time) bool {
 	ref := p.Message(&s.meter, p.Config().MessageRate, now)
 	if ref == nil && r.RateIndex >= 0 {
-		if s.meters == nil {
-			s.meters = make([]admission.Meter, h.table.RatedRoutes())
+		x := s.extras()
+		if x.meters == nil {
+			x.meters = make([]admission.Meter, h.table.RatedRoutes())
 		}
-		ref = p.Message(&s.meters[r.RateIndex], r.MessageRate, now)
+		ref = p.Message(&x.meters[r.RateIndex], r.MessageRate, now)
 	}
 	if ref == nil {
 		return true
@@ -500,8 +501,8 @@ func (ls *hubLoop) event(h *Hub, s *session, typ string, r *routes.Route, body [
 	set(protocol.HeaderConnectedAt, s.connectedMs)
 	set(protocol.HeaderReceivedAt, strconv.FormatInt(now.UnixMilli(), 10))
 	delete(hd, protocol.HeaderMessageType)
-	if s.claims != nil {
-		set(protocol.HeaderClaims, string(s.claims))
+	if cl := s.claims(); cl != nil {
+		set(protocol.HeaderClaims, string(cl))
 	} else {
 		delete(hd, protocol.HeaderClaims)
 	}

@@ -25,12 +25,39 @@ type session struct {
 	lastActive  int64    // Unix ms
 	topics      []string // joined, in join order
 
-	clientIP netip.Addr        // after X-Forwarded-For from trusted proxies
-	admitted bool              // holds a per-IP slot in the admission pipeline
-	meter    admission.Meter   // the connection's message rate
-	meters   []admission.Meter // per route with its own rate (routes.Route.RateIndex)
-	claims   []byte            // verified token payload (JSON), with auth on
-	scopes   []string
+	clientIP netip.Addr      // after X-Forwarded-For from trusted proxies
+	admitted bool            // holds a per-IP slot in the admission pipeline
+	meter    admission.Meter // the connection's message rate
+	extra    *sessionExtra   // what only some connections need; nil for most
+}
+
+// sessionExtra holds the per-connection state of optional features, kept
+// out of session so that an idle connection without them stays small.
+type sessionExtra struct {
+	meters []admission.Meter // per route with its own rate (routes.Route.RateIndex)
+	claims []byte            // verified token payload (JSON), with auth on
+	scopes []string
+}
+
+func (s *session) extras() *sessionExtra {
+	if s.extra == nil {
+		s.extra = &sessionExtra{}
+	}
+	return s.extra
+}
+
+func (s *session) claims() []byte {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.claims
+}
+
+func (s *session) scopes() []string {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.scopes
 }
 
 func newSession(node string, c *conn.Conn, userAgent []byte, now time.Time) *session {
@@ -59,7 +86,7 @@ func (s *session) info() protocol.ConnectionInfo {
 		LastActiveAt: time.UnixMilli(s.lastActive).UTC().Format(time.RFC3339Nano),
 		Identity:     protocol.Identity{SourceIP: s.sourceIP, UserAgent: s.userAgent},
 		Topics:       append([]string{}, s.topics...),
-		Claims:       claimsMap(s.claims),
+		Claims:       claimsMap(s.claims()),
 	}
 }
 

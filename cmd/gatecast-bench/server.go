@@ -246,11 +246,14 @@ func (p *serverProc) metric(ctx context.Context, name string) (v float64, ok boo
 }
 
 // noConnectRate is the configuration that turns off the gateway's default
-// connect rate (500 new connections a second), which a benchmark opening
+// connect rate (500 new connections a second) and raises its connection
+// cap (10,000) above what one process can hold, which a benchmark opening
 // thousands of connections at once would run into.
 const noConnectRate = `admission:
   connect_rate:
     per_second: -1
+websocket:
+  max_conns: 100000
 `
 
 // echoConfig is the gatecast configuration the benchmarks run: every
