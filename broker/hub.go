@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/gatecast/gatecast/admission"
+	"github.com/gatecast/gatecast/admission/waf"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/protocol"
 	"github.com/gatecast/gatecast/routes"
@@ -47,6 +48,10 @@ type HubConfig struct {
 	// Auth, if set, requires a valid token on every upgrade; its claims go
 	// to backends in Gatecast-Claims. Nil requires none.
 	Auth *Auth
+	// WAF, if set, inspects upgrades and messages for SQL injection and
+	// XSS, in its mode or the route's (routes.Route.WAF). Nil inspects
+	// nothing.
+	WAF *waf.Firewall
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
@@ -252,9 +257,15 @@ func (h *Hub) OnConnect(c *conn.Conn, req *conn.Request) error {
 		h.stats.originRefused.Add(1)
 		return &conn.Refusal{Status: 403, Reason: "origin not allowed"}
 	}
+	s.clientIP = c.RemoteAddr().Addr()
 	if p := h.cfg.Admission; p != nil {
-		s.clientIP = p.ClientIP(c.RemoteAddr().Addr(), string(req.Get("X-Forwarded-For")))
+		s.clientIP = p.ClientIP(s.clientIP, string(req.Get("X-Forwarded-For")))
 		s.sourceIP = s.clientIP.String()
+	}
+	if err := h.inspectUpgrade(req, s); err != nil {
+		return err
+	}
+	if p := h.cfg.Admission; p != nil {
 		if ref := p.Connect(s.clientIP, now); ref != nil {
 			return refusal(ref)
 		}
@@ -351,6 +362,9 @@ func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
 		return
 	}
 	if p := h.cfg.Admission; p != nil && !h.admitMessage(c, s, p, r, now) {
+		return
+	}
+	if h.cfg.WAF != nil && !h.inspectMessage(c, s, r, payload) {
 		return
 	}
 	if len(r.Scopes) > 0 && !hasScopes(s.scopes(), r.Scopes) {

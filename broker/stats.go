@@ -16,6 +16,8 @@ type hubStats struct {
 	originRefused atomic.Uint64 // upgrades refused for their Origin
 	authRefused   atomic.Uint64 // upgrades refused for their token
 	scopeRefused  atomic.Uint64 // messages refused for missing route scopes
+	wafHits       atomic.Uint64 // WAF findings, in any mode
+	wafBlocked    atomic.Uint64 // upgrades and messages the WAF blocked
 	commands      atomic.Uint64
 	publishes     atomic.Uint64 // topic publishes through this node's API
 	topicMessages atomic.Uint64 // topic messages received for local members
@@ -29,6 +31,7 @@ type Stats struct {
 	Events, PublishErrors, Replies, LateReplies, Timeouts, NoResponders  uint64
 	PendingFull, ErrorFrames, Commands, Publishes, TopicMessages         uint64
 	BackendErrors, RateLimited, OriginRefused, AuthRefused, ScopeRefused uint64
+	WAFHits, WAFBlocked                                                  uint64
 	Deliveries, Joins                                                    uint64
 	Topics, Pending                                                      int64
 	Connected                                                            bool
@@ -43,7 +46,8 @@ func (h *Hub) Stats() Stats {
 		PendingFull: s.pendingFull.Load(), ErrorFrames: s.errorFrames.Load(), Commands: s.commands.Load(),
 		Publishes: s.publishes.Load(), TopicMessages: s.topicMessages.Load(), Deliveries: s.deliveries.Load(),
 		Joins: s.joins.Load(), BackendErrors: s.backendErrors.Load(), RateLimited: s.rateLimited.Load(), OriginRefused: s.originRefused.Load(),
-		AuthRefused: s.authRefused.Load(), ScopeRefused: s.scopeRefused.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
+		AuthRefused: s.authRefused.Load(), ScopeRefused: s.scopeRefused.Load(),
+		WAFHits: s.wafHits.Load(), WAFBlocked: s.wafBlocked.Load(), Topics: s.topics.Load(), Pending: int64(h.pending.len()),
 		Connected: h.nc.IsConnected(),
 	}
 }

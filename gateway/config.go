@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gatecast/gatecast/admission/waf"
+
 	"github.com/gatecast/gatecast/admission/jwtauth"
 
 	"github.com/gatecast/gatecast/admission"
@@ -37,9 +39,12 @@ type Config struct {
 	WebSocket WebSocketConfig  `yaml:"websocket"`
 	Admission admission.Config `yaml:"admission"`
 	Auth      AuthConfig       `yaml:"auth"`
-	NATS      NATSConfig       `yaml:"nats"`
-	Admin     AdminConfig      `yaml:"admin"`
-	Routes    routes.Config    `yaml:"routes"`
+	// WAF configures SQL injection and XSS detection on upgrades and
+	// messages (routes may change the mode). Nil: no WAF.
+	WAF    *waf.Config   `yaml:"waf"`
+	NATS   NATSConfig    `yaml:"nats"`
+	Admin  AdminConfig   `yaml:"admin"`
+	Routes routes.Config `yaml:"routes"`
 }
 
 // NATSConfig is the nats section: an embedded server by default, an

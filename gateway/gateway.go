@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gatecast/gatecast/admission/waf"
+
 	"github.com/gatecast/gatecast/admission/jwtauth"
 
 	"github.com/gatecast/gatecast/admission"
@@ -78,6 +80,12 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 			cfg.WebSocket.Subprotocols = append(cfg.WebSocket.Subprotocols, marker)
 		}
 	}
+	var fw *waf.Firewall
+	if cfg.WAF != nil {
+		if fw, err = waf.New(*cfg.WAF); err != nil {
+			return nil, fmt.Errorf("waf: %w", err)
+		}
+	}
 	if cfg.Auth.AdminScope == "" {
 		cfg.Auth.AdminScope = "gatecast:admin"
 	}
@@ -116,7 +124,7 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		return nil, err
 	}
 	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm,
-		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Auth: auth, Log: log})
+		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Auth: auth, WAF: fw, Log: log})
 	if err != nil {
 		g.closeNATS()
 		return nil, err

@@ -106,6 +106,8 @@ func newBrokerCollector(stats func() broker.Stats) *brokerCollector {
 		"origin_refused": d("admission_origin_refused_total", "Upgrades refused with 403 because their Origin is another site's."),
 		"auth_refused":   d("admission_auth_refused_total", "Upgrades refused by JWT authentication (401, 403, 503)."),
 		"scope_refused":  d("admission_scope_refused_total", "Messages refused because the connection's token lacks the route's scopes."),
+		"waf_hits":       d("admission_waf_findings_total", "WAF findings (SQL injection, XSS, custom rules) on upgrades and messages, in any mode."),
+		"waf_blocked":    d("admission_waf_blocked_total", "Upgrades (403) and messages (close 1008) the WAF blocked."),
 		"backend_errors": d("broker_backend_errors_total", "Route responses in which the backend reported an error (non-2xx status)."),
 		"commands":       d("broker_commands_total", "Commands (send, close, info, join, leave) run on local connections."),
 		"publishes":      d("broker_topic_publishes_total", "Topic publishes made through this node's management API."),
@@ -147,6 +149,8 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	counter("origin_refused", s.OriginRefused)
 	counter("auth_refused", s.AuthRefused)
 	counter("scope_refused", s.ScopeRefused)
+	counter("waf_hits", s.WAFHits)
+	counter("waf_blocked", s.WAFBlocked)
 	counter("backend_errors", s.BackendErrors)
 	counter("commands", s.Commands)
 	counter("publishes", s.Publishes)

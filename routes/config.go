@@ -101,6 +101,11 @@ type Route struct {
 	// start with it ("room." or "chat:"). Zero allows every valid topic.
 	TopicPrefix string `yaml:"topic_prefix"`
 
+	// WAF overrides the gateway's WAF mode for this route ("block",
+	// "count" or "off"); on $connect it applies to the upgrade request.
+	// Zero means the gateway's waf.mode.
+	WAF string `yaml:"waf"`
+
 	// Scopes are required of the connection's token for messages on this
 	// route (auth on); others get a Forbidden error frame.
 	Scopes []string `yaml:"scopes"`
@@ -181,6 +186,11 @@ func resolve(key string, r Route, prefix string, prefixOK bool) (*Route, []error
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{keyPath(key)}, args...)...))
 	}
 	special := key == KeyConnect || key == KeyDisconnect
+	switch r.WAF {
+	case "", "block", "count", "off":
+	default:
+		fail("waf %q: want block, count or off", r.WAF)
+	}
 	switch {
 	case key == "":
 		return nil, []error{fmt.Errorf("routes.websocket: a route key must not be empty; name the route, such as sendmessage")}
