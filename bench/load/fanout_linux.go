@@ -122,6 +122,16 @@ func fanOut(ctx context.Context, conns []*conn, cfg ClientConfig, release <-chan
 		}
 		break
 	}
+	// What arrived before the stop still counts (a server that closed
+	// its members just before the release is a loss, not a clean end).
+	if n, err := unix.EpollWait(ep, evs, 0); err == nil {
+		now := time.Now()
+		for _, e := range evs[:n] {
+			if fc := fcs[e.Fd]; !fc.ended {
+				fc.read(buf, now.UnixNano(), &totals)
+			}
+		}
+	}
 	mergeFanOut(states, &totals, ev)
 	if ev.FirstError == "" && firstErr != nil {
 		ev.FirstError = firstErr.Error()
