@@ -84,6 +84,7 @@ type Conn struct {
 	lastActive   int64
 
 	why   *Disconnect // set when closing starts
+	skip  int64       // payload bytes of a refused frame still to drop
 	value any
 }
 
@@ -237,6 +238,14 @@ func (c *Conn) processFrames(b []byte) (used, need int) {
 		if c.flags&flagDiscard != 0 {
 			return len(b), 0
 		}
+		if c.skip > 0 {
+			k := min(c.skip, int64(len(b)-used))
+			used += int(k)
+			c.skip -= k
+			if c.skip > 0 {
+				return used, 0
+			}
+		}
 		h, hn, err := parseHeader(b[used:])
 		if err != nil {
 			c.fail(protocolError("frame length has its most significant bit set"))
@@ -246,8 +255,19 @@ func (c *Conn) processFrames(b []byte) (used, need int) {
 			return used, maxHeaderBytes
 		}
 		if d := c.checkHeader(h); d != nil {
-			c.fail(*d)
-			return len(b), 0
+			// A frame announcing far more than any message may hold is not
+			// worth waiting for: drop everything instead.
+			if d.Code != ws.StatusMessageTooBig || h.Length > 4*int64(c.ls.srv.cfg.MaxMessageBytes) {
+				c.fail(*d)
+				return len(b), 0
+			}
+			// The framing is intact: drop this frame's payload and keep
+			// reading, so the client's close frame ends the connection at
+			// once rather than at CloseTimeout.
+			c.failSoft(*d)
+			used += hn
+			c.skip = h.Length
+			continue
 		}
 		total := hn + int(h.Length)
 		if len(b)-used < total {
@@ -300,13 +320,24 @@ func (c *Conn) onFrame(h ws.Header, p []byte) {
 }
 
 func (c *Conn) onData(h ws.Header, p []byte) {
+	if c.state != stateOpen {
+		// Closing: data is dropped, but fragments are still tracked so the
+		// frames after them parse.
+		switch {
+		case h.OpCode != ws.OpContinuation && !h.Fin:
+			c.flags |= flagFragmented
+		case h.OpCode == ws.OpContinuation && h.Fin:
+			c.flags &^= flagFragmented | flagText
+		}
+		return
+	}
 	if h.OpCode != ws.OpContinuation {
 		text := h.OpCode == ws.OpText
 		if h.Fin {
 			// The common case: a whole message in one frame, delivered
 			// from the read buffer without a copy.
 			if text && !utf8.Valid(p) {
-				c.fail(DisconnectBadUTF8)
+				c.failSoft(DisconnectBadUTF8)
 				return
 			}
 			c.deliver(h.OpCode, p)
@@ -324,7 +355,7 @@ func (c *Conn) onData(h ws.Header, p []byte) {
 		n, ok := validUTF8Prefix(c.msg[c.utf8Done:])
 		c.utf8Done += n
 		if !ok || (h.Fin && c.utf8Done != len(c.msg)) {
-			c.fail(DisconnectBadUTF8)
+			c.failSoft(DisconnectBadUTF8)
 			return
 		}
 	}
@@ -399,6 +430,19 @@ func (c *Conn) fail(d Disconnect) {
 		return
 	}
 	c.maybeFinish()
+}
+
+// failSoft closes the connection for a message it cannot take (too big,
+// not UTF-8) while the framing is intact: it sends d's close frame and keeps
+// parsing, dropping data, so that the client's close frame is seen.
+func (c *Conn) failSoft(d Disconnect) {
+	if c.state != stateOpen {
+		return
+	}
+	fragmented := c.flags & (flagFragmented | flagText)
+	c.putMsg()
+	c.flags |= fragmented // the rest of the message still has to parse
+	c.startClose(&d)
 }
 
 // startClose sends our close frame (or our echo of the peer's) and moves

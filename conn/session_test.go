@@ -172,3 +172,36 @@ func TestIdleTimeoutResetByTraffic(t *testing.T) {
 		t.Fatalf("idle timeouts %d, open %d: a talking client was closed", st.IdleTimeouts, st.Open)
 	}
 }
+
+// TestCloseReplyReadAfterSoftFailure: after refusing a message it cannot
+// take (too big, not UTF-8) the server keeps parsing, so the client's close
+// reply ends the connection at once instead of at CloseTimeout.
+func TestCloseReplyReadAfterSoftFailure(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		code  ws.StatusCode
+	}{
+		{"bad utf-8", maskedFrame(ws.OpText, true, []byte{0xff, 0xfe}), ws.StatusInvalidFramePayloadData},
+		// The oversized frame's payload is skipped as it arrives, then the
+		// close reply is read.
+		{"frame too big", maskedFrame(ws.OpBinary, true, make([]byte, 100<<10)), ws.StatusMessageTooBig},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &testHandler{}
+			srv := startServer(t, conn.Config{CloseTimeout: time.Minute}, h)
+			c := open(t, srv)
+			c.write(tt.frame)
+			c.expectClose(tt.code)
+			c.writeFrame(ws.OpClose, true, closeBody(tt.code, ""))
+			c.expectEOF()
+			if d := h.waitClosed(t, 1); d.Code != tt.code {
+				t.Errorf("OnClose %+v, want %d", d, tt.code)
+			}
+			if st := srv.Stats(); st.CloseTimeouts != 0 {
+				t.Errorf("CloseTimeouts = %d: the close reply was not read", st.CloseTimeouts)
+			}
+		})
+	}
+}
