@@ -72,7 +72,7 @@ func runEcho(ctx context.Context, args []string) error {
 // measureEcho starts the target, opens every connection in every client,
 // starts all the loops at once and merges what the clients report.
 func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fleet) (echoRun, error) {
-	run := echoRun{Target: name, Conns: f.conns, Size: f.size}
+	run := echoRun{Target: name}
 	srv, err := startServer(ctx, name, &f.targetFlags)
 	if err != nil {
 		return run, err
@@ -80,13 +80,49 @@ func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fle
 	defer srv.stop()
 	defer fleet.Kill()
 
-	openCtx, cancel := context.WithTimeout(ctx, f.openTimeout+10*time.Second)
-	cfg := load.ClientConfig{URL: srv.url, Mode: load.Echo, Size: f.size, Duration: f.duration, WaitStart: true, OpenTimeout: f.openTimeout}
-	ws, err := fleet.Open(openCtx, cfg, load.Shares(f.conns, min(f.procs, f.conns)))
+	cfg := load.ClientConfig{URL: srv.url, Mode: load.Echo, Conns: f.conns, Size: f.size, Duration: f.duration, WaitStart: true, OpenTimeout: f.openTimeout}
+	logf("%s: %d connections echo %d-byte messages for %v", name, f.conns, f.size, f.duration)
+	if run.closedLoop, err = runClosedLoop(ctx, fleet, srv, cfg, f.procs); err != nil {
+		return run, err
+	}
+	st, err := procstat.Read(srv.pid())
+	if err != nil {
+		return run, err
+	}
+	run.ServerRSS = st.RSS
+	logf("%s: %d round trips, %.0f/s, p99 %.0fµs", name, run.Roundtrips, run.PerSecond, run.P99US)
+	return run, nil
+}
+
+// closedLoop is what a run of closed loops measures (one request in flight
+// per client), for the echo and route commands alike.
+type closedLoop struct {
+	Conns        int      `json:"conns"`
+	Size         int      `json:"size"`
+	Roundtrips   uint64   `json:"roundtrips"`
+	PerSecond    float64  `json:"roundtrips_per_s"`
+	P50US        float64  `json:"p50_us"`
+	P99US        float64  `json:"p99_us"`
+	P999US       float64  `json:"p999_us"`
+	MaxUS        float64  `json:"max_us"`
+	Errors       int      `json:"errors"`
+	ServerCPU    float64  `json:"server_cpu_s"`
+	PerCPUSecond float64  `json:"roundtrips_per_server_cpu_s"`
+	Problems     []string `json:"problems,omitempty"`
+}
+
+// runClosedLoop opens cfg.Conns clients over procs processes, starts them
+// all at once, waits for their results and merges them, with the server's
+// CPU time over the run.
+func runClosedLoop(ctx context.Context, fleet *load.Fleet, srv *serverProc, cfg load.ClientConfig, procs int) (closedLoop, error) {
+	run := closedLoop{Conns: cfg.Conns, Size: cfg.Size}
+	openCtx, cancel := context.WithTimeout(ctx, cfg.OpenTimeout+10*time.Second)
+	ws, err := fleet.Open(openCtx, cfg, load.Shares(cfg.Conns, min(procs, cfg.Conns)))
 	cancel()
 	if err != nil {
 		return run, err
 	}
+	defer load.KillAll(ws)
 	cpu0, err := procstat.CPUTime(srv.pid())
 	if err != nil {
 		return run, err
@@ -96,10 +132,8 @@ func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fle
 			return run, err
 		}
 	}
-	logf("%s: %d connections in %d processes echo %d-byte messages for %v", name, f.conns, len(ws), f.size, f.duration)
-
 	// A round trip in flight at the end may take the clients' grace period.
-	finishCtx, cancel := context.WithTimeout(ctx, f.duration+30*time.Second)
+	finishCtx, cancel := context.WithTimeout(ctx, cfg.Duration+30*time.Second)
 	defer cancel()
 	evs, err := load.Finish(finishCtx, ws)
 	if err != nil {
@@ -109,25 +143,19 @@ func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fle
 	if err != nil {
 		return run, err
 	}
-	st, err := procstat.Read(srv.pid())
-	if err != nil {
-		return run, err
-	}
 
 	var hist load.Histogram
-	var seconds float64
 	for _, ev := range evs {
 		run.Roundtrips += ev.Roundtrips
 		run.Errors += ev.Errors
 		if ev.Seconds > 0 {
 			run.PerSecond += float64(ev.Roundtrips) / ev.Seconds
 		}
-		seconds = max(seconds, ev.Seconds)
 		if ev.Latency != nil {
 			hist.Merge(ev.Latency)
 		}
 		if ev.Errors > 0 {
-			run.Problems = append(run.Problems, fmt.Sprintf("%d connections failed: %s", ev.Errors, ev.FirstError))
+			run.Problems = append(run.Problems, fmt.Sprintf("%d clients failed: %s", ev.Errors, ev.FirstError))
 		}
 	}
 	if hist.Count() != run.Roundtrips {
@@ -137,7 +165,5 @@ func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fle
 	run.MaxUS = us(hist.Max())
 	run.ServerCPU = (cpu1 - cpu0).Seconds()
 	run.PerCPUSecond = ratio(float64(run.Roundtrips), run.ServerCPU)
-	run.ServerRSS = st.RSS
-	logf("%s: %d round trips in %.1fs, p99 %.0fµs", name, run.Roundtrips, seconds, run.P99US)
 	return run, nil
 }

@@ -100,20 +100,9 @@ func printIdle(w io.Writer, runs []idleRun) {
 
 // echoRun is one target's echo measurement, merged over its clients.
 type echoRun struct {
-	Target       string   `json:"target"`
-	Conns        int      `json:"conns"`
-	Size         int      `json:"size"`
-	Roundtrips   uint64   `json:"roundtrips"`
-	PerSecond    float64  `json:"roundtrips_per_s"`
-	P50US        float64  `json:"p50_us"`
-	P99US        float64  `json:"p99_us"`
-	P999US       float64  `json:"p999_us"`
-	MaxUS        float64  `json:"max_us"`
-	Errors       int      `json:"errors"`
-	ServerCPU    float64  `json:"server_cpu_s"`
-	PerCPUSecond float64  `json:"roundtrips_per_server_cpu_s"`
-	ServerRSS    uint64   `json:"server_rss_bytes"`
-	Problems     []string `json:"problems,omitempty"`
+	Target string `json:"target"`
+	closedLoop
+	ServerRSS uint64 `json:"server_rss_bytes"`
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/gatecast/gatecast/bench/load"
-	"github.com/gatecast/gatecast/bench/procstat"
 	"github.com/gatecast/gatecast/netpoll"
 	"github.com/gatecast/gatecast/protocol"
 )
@@ -50,19 +49,8 @@ type routeFlags struct {
 
 // routeRun is one path's measurement.
 type routeRun struct {
-	Path         string   `json:"path"`
-	Conns        int      `json:"conns"`
-	Size         int      `json:"size"`
-	Roundtrips   uint64   `json:"roundtrips"`
-	PerSecond    float64  `json:"roundtrips_per_s"`
-	P50US        float64  `json:"p50_us"`
-	P99US        float64  `json:"p99_us"`
-	P999US       float64  `json:"p999_us"`
-	MaxUS        float64  `json:"max_us"`
-	Errors       int      `json:"errors"`
-	ServerCPU    float64  `json:"server_cpu_s"` // the gatecast process, with its embedded NATS
-	PerCPUSecond float64  `json:"roundtrips_per_server_cpu_s"`
-	Problems     []string `json:"problems,omitempty"`
+	Path string `json:"path"`
+	closedLoop
 }
 
 func runRoute(ctx context.Context, args []string) error {
@@ -180,57 +168,14 @@ func echoReply(m *nats.Msg) {
 }
 
 // measureRoute runs one path's closed loops and merges what the clients
-// report.
+// report. ServerCPU is the gatecast process's, with its embedded NATS.
 func measureRoute(ctx context.Context, path string, srv *serverProc, cfg load.ClientConfig, procs int, fleet *load.Fleet) (routeRun, error) {
-	run := routeRun{Path: path, Conns: cfg.Conns, Size: cfg.Size}
-	openCtx, cancel := context.WithTimeout(ctx, cfg.OpenTimeout+10*time.Second)
-	ws, err := fleet.Open(openCtx, cfg, load.Shares(cfg.Conns, min(procs, cfg.Conns)))
-	cancel()
+	logf("%s: %d clients, %d-byte messages for %v", path, cfg.Conns, cfg.Size, cfg.Duration)
+	loop, err := runClosedLoop(ctx, fleet, srv, cfg, procs)
+	run := routeRun{Path: path, closedLoop: loop}
 	if err != nil {
 		return run, err
 	}
-	defer load.KillAll(ws)
-	cpu0, err := procstat.CPUTime(srv.pid())
-	if err != nil {
-		return run, err
-	}
-	for _, w := range ws {
-		if err := w.Start(); err != nil {
-			return run, err
-		}
-	}
-	logf("%s: %d clients in %d processes, %d-byte messages for %v", path, cfg.Conns, len(ws), cfg.Size, cfg.Duration)
-	finishCtx, cancel := context.WithTimeout(ctx, cfg.Duration+30*time.Second)
-	defer cancel()
-	evs, err := load.Finish(finishCtx, ws)
-	if err != nil {
-		return run, err
-	}
-	cpu1, err := procstat.CPUTime(srv.pid())
-	if err != nil {
-		return run, err
-	}
-	var hist load.Histogram
-	for _, ev := range evs {
-		run.Roundtrips += ev.Roundtrips
-		run.Errors += ev.Errors
-		if ev.Seconds > 0 {
-			run.PerSecond += float64(ev.Roundtrips) / ev.Seconds
-		}
-		if ev.Latency != nil {
-			hist.Merge(ev.Latency)
-		}
-		if ev.Errors > 0 {
-			run.Problems = append(run.Problems, fmt.Sprintf("%d clients failed: %s", ev.Errors, ev.FirstError))
-		}
-	}
-	if hist.Count() != run.Roundtrips {
-		run.Problems = append(run.Problems, fmt.Sprintf("the histograms hold %d round trips, the counts say %d", hist.Count(), run.Roundtrips))
-	}
-	run.P50US, run.P99US, run.P999US = us(hist.Percentile(0.5)), us(hist.Percentile(0.99)), us(hist.Percentile(0.999))
-	run.MaxUS = us(hist.Max())
-	run.ServerCPU = (cpu1 - cpu0).Seconds()
-	run.PerCPUSecond = ratio(float64(run.Roundtrips), run.ServerCPU)
 	logf("%s: %d round trips, %.0f/s, p99 %.0fµs", path, run.Roundtrips, run.PerSecond, run.P99US)
 	return run, nil
 }
