@@ -41,6 +41,20 @@ func (c *client) readPump(done func()) {
 		c.ws.Close()
 		done()
 	}()
+	c.readMessages(func(msg []byte) bool {
+		select {
+		case c.send <- msg:
+			return true
+		default:
+			return false // a client that does not read its echoes: drop it, as the chat hub does
+		}
+	})
+}
+
+// readMessages is the read loop of the gorilla chat example: read limit,
+// pong deadline, then each message, tagged with its opcode, to handle
+// until it returns false or the connection fails.
+func (c *client) readMessages(handle func(msg []byte) bool) {
 	c.ws.SetReadLimit(maxMessageSize)
 	c.ws.SetReadDeadline(time.Now().Add(pongWait))
 	c.ws.SetPongHandler(func(string) error { c.ws.SetReadDeadline(time.Now().Add(pongWait)); return nil })
@@ -50,13 +64,8 @@ func (c *client) readPump(done func()) {
 			return
 		}
 		msg, err := readTagged(byte(op), r)
-		if err != nil {
+		if err != nil || !handle(msg) {
 			return
-		}
-		select {
-		case c.send <- msg:
-		default:
-			return // a client that does not read its echoes: drop it, as the chat hub does
 		}
 	}
 }

@@ -3,7 +3,6 @@ package baseline
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -156,20 +155,5 @@ func (c *client) memberReadPump(h *Hub, done func()) {
 		c.ws.Close()
 		done()
 	}()
-	c.ws.SetReadLimit(maxMessageSize)
-	c.ws.SetReadDeadline(time.Now().Add(pongWait))
-	c.ws.SetPongHandler(func(string) error { c.ws.SetReadDeadline(time.Now().Add(pongWait)); return nil })
-	for {
-		op, r, err := c.ws.NextReader()
-		if err != nil {
-			return
-		}
-		msg, err := readTagged(byte(op), r)
-		if err != nil {
-			return
-		}
-		if !h.publishTagged(msg) {
-			return
-		}
-	}
+	c.readMessages(h.publishTagged)
 }
