@@ -111,6 +111,8 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		ls.upgrader = newUpgrader(ls, &s.cfg)
 		s.loops = append(s.loops, ls)
 	}
+	// Only now may the loops tick: tick reads s.loops.
+	g.Start()
 	return s, nil
 }
 

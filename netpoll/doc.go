@@ -9,6 +9,7 @@
 // to a callback, which usually registers it on the next loop of the group.
 //
 //	g, _ := netpoll.NewGroup(netpoll.Config{})
+//	g.Start()
 //	ln, _ := netpoll.Listen("tcp", "127.0.0.1:8080", g.Loop(0), func(fd int, sa unix.Sockaddr) {
 //		l := g.Next()
 //		l.Submit(func() { l.Register(fd, newHandler(fd)) })

@@ -23,13 +23,17 @@ type Config struct {
 // Group is a fixed set of event loops, each with its own goroutine, and a
 // round-robin choice among them for new descriptors.
 type Group struct {
-	loops []*Loop
-	next  atomic.Uint32
-	wg    sync.WaitGroup
-	once  sync.Once
+	loops     []*Loop
+	next      atomic.Uint32
+	wg        sync.WaitGroup
+	startOnce sync.Once
+	closeOnce sync.Once
+	started   atomic.Bool
 }
 
-// NewGroup starts the loops.
+// NewGroup creates the loops; Start runs them. In between, the owner
+// builds whatever Config.Tick reads: a loop may tick as soon as it runs
+// (an interrupted epoll_wait is a round too).
 func NewGroup(cfg Config) (*Group, error) {
 	n := cfg.Loops
 	if n <= 0 {
@@ -46,14 +50,21 @@ func NewGroup(cfg Config) (*Group, error) {
 		}
 		g.loops = append(g.loops, l)
 	}
-	for _, l := range g.loops {
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			l.run()
-		}()
-	}
 	return g, nil
+}
+
+// Start runs each loop on its own goroutine. Safe to call more than once.
+func (g *Group) Start() {
+	g.startOnce.Do(func() {
+		g.started.Store(true)
+		for _, l := range g.loops {
+			g.wg.Add(1)
+			go func() {
+				defer g.wg.Done()
+				l.run()
+			}()
+		}
+	})
 }
 
 // Len is the number of loops.
@@ -79,9 +90,14 @@ func (g *Group) BusyTime() time.Duration {
 // Close stops every loop after its submitted tasks have run, and waits for
 // their goroutines. Safe to call more than once.
 func (g *Group) Close() {
-	g.once.Do(func() {
+	g.closeOnce.Do(func() {
+		g.startOnce.Do(func() {}) // a group closed before Start never starts
 		for _, l := range g.loops {
-			l.close()
+			if g.started.Load() {
+				l.close()
+			} else {
+				l.closeUnstarted()
+			}
 		}
 		g.wg.Wait()
 	})

@@ -181,6 +181,14 @@ func (l *Loop) run() {
 	}
 }
 
+// closeUnstarted marks a loop that never ran closed and frees its poller.
+func (l *Loop) closeUnstarted() {
+	l.mu.Lock()
+	l.closing = true
+	l.mu.Unlock()
+	l.p.close()
+}
+
 // close stops the loop after the tasks already submitted have run and waits
 // for its goroutine to end. Descriptors still registered are not closed:
 // they belong to whoever registered them.

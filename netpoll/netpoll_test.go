@@ -30,6 +30,7 @@ func newGroup(t *testing.T, cfg Config) *Group {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.Start()
 	t.Cleanup(g.Close)
 	return g
 }
@@ -94,6 +95,7 @@ func TestCloseTwiceAndSubmitAfterClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.Start()
 	g.Close()
 	g.Close()
 	if g.Loop(0).Submit(func() {}) {
