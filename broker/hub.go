@@ -77,8 +77,9 @@ type Hub struct {
 	srv   Server
 	loops []*hubLoop
 
-	reqSeq  atomic.Uint64
-	pending *pendingTable
+	reqSeq     atomic.Uint64 // numbers requests (reply subjects)
+	requestIDs atomic.Uint64 // numbers events (Gatecast-Request-Id)
+	pending    *pendingTable
 
 	tmu    sync.Mutex
 	topics map[string]*topicEntry // guarded by tmu
@@ -232,7 +233,6 @@ func (h *Hub) sweep() {
 		expired = h.pending.expire(h.cfg.Now(), expired[:0])
 		for _, r := range expired {
 			h.stats.timeouts.Add(1)
-			r := r
 			h.srv.Lookup(r.conn, func(c *conn.Conn) {
 				if c == nil {
 					return
@@ -344,12 +344,11 @@ func (h *Hub) release(s *session) {
 	}
 }
 
-// OnOpen counts the connection. Loop goroutine.
-func (h *Hub) OnOpen(c *conn.Conn) {
-	if sessionOf(c) == nil {
-		c.SetValue(newSession(h.node, c, nil, h.cfg.Now()))
-	}
-}
+// OnOpen has nothing to do. Loop goroutine.
+//
+// The session already exists: the hub is a conn.ConnectHandler, so
+// OnConnect ran for every connection that opens.
+func (h *Hub) OnOpen(*conn.Conn) {}
 
 // OnMessage routes one client message. Loop goroutine.
 func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
@@ -509,7 +508,7 @@ func (ls *hubLoop) event(h *Hub, s *session, typ string, r *routes.Route, body [
 	set(protocol.HeaderEventType, typ)
 	set(protocol.HeaderConnectionID, s.id)
 	set(protocol.HeaderRouteKey, r.Key)
-	set(protocol.HeaderRequestID, h.node+"-r"+strconv.FormatUint(h.reqIDs(), 36))
+	set(protocol.HeaderRequestID, h.newRequestID())
 	set(protocol.HeaderNode, h.node)
 	set(protocol.HeaderSourceIP, s.sourceIP)
 	set(protocol.HeaderConnectedAt, s.connectedMs)
@@ -523,9 +522,10 @@ func (ls *hubLoop) event(h *Hub, s *session, typ string, r *routes.Route, body [
 	return m
 }
 
-var requestIDs atomic.Uint64
-
-func (h *Hub) reqIDs() uint64 { return requestIDs.Add(1) }
+// newRequestID names one event or error frame for logs and tracing.
+func (h *Hub) newRequestID() string {
+	return h.node + "-r" + strconv.FormatUint(h.requestIDs.Add(1), 36)
+}
 
 // errorFrame answers the client the way Amazon API Gateway does when it
 // cannot deliver a message, and keeps the connection open.
@@ -534,7 +534,7 @@ func (h *Hub) errorFrame(c *conn.Conn, s *session, message, requestID string) {
 		return
 	}
 	if requestID == "" {
-		requestID = h.node + "-r" + strconv.FormatUint(h.reqIDs(), 36)
+		requestID = h.newRequestID()
 	}
 	b, _ := json.Marshal(struct {
 		Message      string `json:"message"`
