@@ -61,18 +61,7 @@ func echo(ctx context.Context, conns []*conn, cfg ClientConfig, ev *Event) {
 	wg.Wait()
 	ev.Seconds = time.Since(start).Seconds()
 
-	ev.Latency = new(Histogram)
-	for i := range results {
-		r := &results[i]
-		ev.Roundtrips += r.rounds
-		ev.Latency.Merge(&r.hist)
-		if r.err != nil {
-			ev.Errors++
-			if ev.FirstError == "" {
-				ev.FirstError = r.err.Error()
-			}
-		}
-	}
+	mergeEcho(ev, results)
 }
 
 // echoLoop sends a message of size bytes, waits for its echo and records
@@ -165,6 +154,22 @@ func (c *conn) readEcho(in *bufio.Reader, dst []byte) error {
 				return fmt.Errorf("load: echo has %d bytes, %d were sent", n, len(dst))
 			}
 			return nil
+		}
+	}
+}
+
+// mergeEcho adds the loops' round trips, latencies and errors to ev.
+func mergeEcho(ev *Event, results []echoResult) {
+	ev.Latency = new(Histogram)
+	for i := range results {
+		r := &results[i]
+		ev.Roundtrips += r.rounds
+		ev.Latency.Merge(&r.hist)
+		if r.err != nil {
+			ev.Errors++
+			if ev.FirstError == "" {
+				ev.FirstError = r.err.Error()
+			}
 		}
 	}
 }

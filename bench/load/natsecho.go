@@ -94,18 +94,7 @@ func natsEchoLoop(ctx context.Context, ncs []*nats.Conn, perConn []int, cfg Clie
 	}
 	wg.Wait()
 	ev.Seconds = time.Since(begin).Seconds()
-	ev.Latency = new(Histogram)
-	for i := range results {
-		r := &results[i]
-		ev.Roundtrips += r.rounds
-		ev.Latency.Merge(&r.hist)
-		if r.err != nil {
-			ev.Errors++
-			if ev.FirstError == "" {
-				ev.FirstError = r.err.Error()
-			}
-		}
-	}
+	mergeEcho(ev, results)
 }
 
 // natsRequestLoop is echoLoop over NATS request/reply.
