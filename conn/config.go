@@ -3,6 +3,7 @@ package conn
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -115,6 +116,17 @@ type Config struct {
 	// negotiated. Nil negotiates none. The argument is valid only until the
 	// call returns.
 	SelectProtocol func(protocol []byte) bool
+
+	// HTTP, if set, receives every connection whose first request is not a
+	// WebSocket upgrade (no "Upgrade: websocket" header), so that plain
+	// HTTP and WebSocket share the port. The socket leaves the event loop
+	// and arrives as a net.Conn whose first reads replay the bytes the loop
+	// had read (the request head, maybe more); it counts against
+	// MaxSockets until it is closed. HTTP runs on a loop goroutine and must
+	// not block: hand the connection to a goroutine or an http.Server.
+	// MaxHeadBytes and HandshakeTimeout still bound that first head. Nil
+	// answers such requests as failed upgrades (426, 400 or 404).
+	HTTP func(nc net.Conn)
 }
 
 func (c Config) withDefaults() Config {

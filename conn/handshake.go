@@ -244,6 +244,10 @@ func (c *Conn) readHandshake() {
 		return
 	}
 	end := from + i + len(headEnd)
+	if c.ls.srv.cfg.HTTP != nil && !isUpgrade(c.in[:end]) {
+		c.handOff(c.in)
+		return
+	}
 	c.upgrade(c.in[:end])
 	if c.state == stateClosed || c.in == nil {
 		return

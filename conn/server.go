@@ -37,12 +37,13 @@ type Server struct {
 	mu  sync.Mutex
 	lns []*netpoll.Listener // guarded by mu
 
-	admitted atomic.Int64 // connections holding one of cfg.MaxConns
-	nextID   atomic.Uint64
-	open     atomic.Int64 // connections past the handshake and not closed
-	live     atomic.Int64 // accepted sockets not yet closed
-	stopping atomic.Bool
-	stopOnce sync.Once
+	admitted  atomic.Int64 // connections holding one of cfg.MaxConns
+	nextID    atomic.Uint64
+	open      atomic.Int64 // connections past the handshake and not closed
+	live      atomic.Int64 // accepted sockets on the loops, not yet closed
+	handedOff atomic.Int64 // sockets handed to Config.HTTP, not yet closed
+	stopping  atomic.Bool
+	stopOnce  sync.Once
 }
 
 // loopState is what a Server keeps per event loop. Loop goroutine only,
@@ -80,6 +81,8 @@ type loopStats struct {
 	idleTimeouts           atomic.Uint64
 	lifetimeEnds           atomic.Uint64
 	refusedByHandler       atomic.Uint64
+	handedOff              atomic.Uint64
+	handOffErrors          atomic.Uint64
 	refused                [len(refusalReasons)]atomic.Uint64
 	_                      [64]byte // keep loops' counters off each other's cache lines
 }
@@ -259,7 +262,7 @@ func (s *Server) RunOnLoop(i int, fn func()) bool {
 // accept runs on the accepting loop for every new socket.
 func (s *Server) accept(fd int, sa unix.Sockaddr) {
 	// Only this loop adds to live, so the check cannot be overtaken.
-	if s.live.Load() >= int64(s.cfg.MaxSockets) {
+	if s.live.Load()+s.handedOff.Load() >= int64(s.cfg.MaxSockets) {
 		s.loops[0].stats.refused[refusalIndex(RefusedMaxSockets)].Add(1)
 		resetClose(fd)
 		return
@@ -335,16 +338,20 @@ func (ls *loopState) slowExpired(c *Conn) {
 
 // Stats are a Server's counters and gauges, summed over its loops.
 type Stats struct {
-	Open          int64 // connections open (handshake done, not closed)
-	Sockets       int64 // accepted sockets not yet closed, in any state
-	FramesIn      uint64
-	FramesOut     uint64
-	BytesIn       uint64
-	BytesOut      uint64
-	MessagesIn    uint64
-	SlowConsumers uint64 // times a connection's write queue went over its bound
-	Dropped       uint64 // messages dropped because a write queue was full
-	CloseTimeouts uint64 // close handshakes the peer did not finish in time
+	Open    int64 // connections open (handshake done, not closed)
+	Sockets int64 // accepted sockets on the loops not yet closed, in any state
+	// HTTPSockets are sockets handed to Config.HTTP and not yet closed;
+	// HandedOff counts hand-offs, HandOffErrors the ones that failed.
+	HTTPSockets              int64
+	HandedOff, HandOffErrors uint64
+	FramesIn                 uint64
+	FramesOut                uint64
+	BytesIn                  uint64
+	BytesOut                 uint64
+	MessagesIn               uint64
+	SlowConsumers            uint64 // times a connection's write queue went over its bound
+	Dropped                  uint64 // messages dropped because a write queue was full
+	CloseTimeouts            uint64 // close handshakes the peer did not finish in time
 	// RefusedByHandler counts upgrades the ConnectHandler refused.
 	RefusedByHandler uint64
 	// Admitted is the number of connections holding one of MaxConns
@@ -362,11 +369,12 @@ type Stats struct {
 // Stats sums the counters of all loops.
 func (s *Server) Stats() Stats {
 	st := Stats{
-		Open:     s.open.Load(),
-		Sockets:  s.live.Load(),
-		Admitted: s.admitted.Load(),
-		Refused:  make(map[string]uint64, len(refusalReasons)),
-		LoopBusy: s.group.BusyTime(),
+		Open:        s.open.Load(),
+		Sockets:     s.live.Load(),
+		HTTPSockets: s.handedOff.Load(),
+		Admitted:    s.admitted.Load(),
+		Refused:     make(map[string]uint64, len(refusalReasons)),
+		LoopBusy:    s.group.BusyTime(),
 	}
 	for _, ls := range s.loops {
 		x := &ls.stats
@@ -379,6 +387,8 @@ func (s *Server) Stats() Stats {
 		st.Dropped += x.dropped.Load()
 		st.CloseTimeouts += x.closeTimeouts.Load()
 		st.RefusedByHandler += x.refusedByHandler.Load()
+		st.HandedOff += x.handedOff.Load()
+		st.HandOffErrors += x.handOffErrors.Load()
 		st.IdleTimeouts += x.idleTimeouts.Load()
 		st.LifetimeEnds += x.lifetimeEnds.Load()
 		for i, r := range refusalReasons {

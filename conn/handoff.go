@@ -1,0 +1,174 @@
+package conn
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// isUpgrade reports whether a request head asks for a WebSocket: it has an
+// Upgrade header naming "websocket" (RFC 6455 4.1). Anything else is plain
+// HTTP. The head is complete (it ends with the blank line).
+func isUpgrade(head []byte) bool {
+	// Skip the request line.
+	i := bytes.Index(head, []byte("\r\n"))
+	if i < 0 {
+		return false
+	}
+	for rest := head[i+2:]; len(rest) > 2; {
+		line := rest
+		if j := bytes.Index(rest, []byte("\r\n")); j >= 0 {
+			line, rest = rest[:j], rest[j+2:]
+		} else {
+			rest = nil
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if ok && bytes.EqualFold(bytes.TrimSpace(name), []byte("Upgrade")) {
+			for _, tok := range bytes.Split(value, []byte(",")) {
+				if bytes.EqualFold(bytes.TrimSpace(tok), []byte("websocket")) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// handOff gives a connection whose first request is plain HTTP to
+// Config.HTTP: the socket leaves the loop and becomes a net.Conn that
+// replays the bytes already read. It still counts against MaxSockets until
+// that net.Conn is closed. Loop goroutine only.
+func (c *Conn) handOff(read []byte) {
+	ls := c.ls
+	srv := ls.srv
+	unlinkDeadline(c)
+	ls.loop.Unregister(int(c.fd))
+	c.state = stateClosed
+	buffered := bytes.Clone(read)
+	putBuf(c.in)
+	c.in = nil
+	// net.FileConn duplicates the descriptor into Go's own poller; the
+	// original is closed right after, so the socket is held once.
+	f := os.NewFile(uintptr(c.fd), "")
+	nc, err := net.FileConn(f)
+	f.Close()
+	srv.live.Add(-1)
+	if err != nil {
+		ls.stats.handOffErrors.Add(1)
+		return
+	}
+	srv.handedOff.Add(1)
+	ls.stats.handedOff.Add(1)
+	srv.cfg.HTTP(&handedConn{Conn: nc, buffered: buffered, srv: srv})
+}
+
+// handedConn is a socket handed to the HTTP side. Reads return the bytes
+// the loop had already read first.
+type handedConn struct {
+	net.Conn
+	buffered []byte
+	srv      *Server
+	once     sync.Once
+}
+
+func (h *handedConn) Read(p []byte) (int, error) {
+	if len(h.buffered) > 0 {
+		n := copy(p, h.buffered)
+		h.buffered = h.buffered[n:]
+		if len(h.buffered) == 0 {
+			h.buffered = nil
+		}
+		return n, nil
+	}
+	return h.Conn.Read(p)
+}
+
+// Close closes the socket and gives its place under MaxSockets back.
+func (h *handedConn) Close() error {
+	err := h.Conn.Close()
+	h.once.Do(func() { h.srv.handedOff.Add(-1) })
+	return err
+}
+
+// HandoffListener is a net.Listener fed by Config.HTTP, so that an
+// http.Server can Serve the connections the loops hand off:
+//
+//	hl := conn.NewHandoffListener(1024)
+//	cfg.HTTP = hl.Hand
+//	go httpServer.Serve(hl)
+type HandoffListener struct {
+	conns   chan net.Conn
+	done    chan struct{}
+	once    sync.Once
+	addr    func() net.Addr
+	dropped atomic.Uint64
+}
+
+// NewHandoffListener returns a listener that holds up to backlog
+// connections not yet accepted.
+func NewHandoffListener(backlog int) *HandoffListener {
+	return &HandoffListener{conns: make(chan net.Conn, backlog), done: make(chan struct{})}
+}
+
+// Hand queues nc for Accept without blocking. When the backlog is full or
+// the listener is closed, nc is closed and counted in Dropped.
+func (l *HandoffListener) Hand(nc net.Conn) {
+	select {
+	case <-l.done:
+	default:
+		select {
+		case l.conns <- nc:
+			return
+		default:
+		}
+	}
+	l.dropped.Add(1)
+	nc.Close()
+}
+
+// Accept waits for the next handed-off connection.
+func (l *HandoffListener) Accept() (net.Conn, error) {
+	select {
+	case nc := <-l.conns:
+		return nc, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close makes Accept return net.ErrClosed and closes the connections still
+// waiting. Safe to call more than once.
+func (l *HandoffListener) Close() error {
+	l.once.Do(func() {
+		close(l.done)
+		for {
+			select {
+			case nc := <-l.conns:
+				nc.Close()
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// SetAddr tells Addr where the connections come from (the Server's
+// listener), once it is known.
+func (l *HandoffListener) SetAddr(addr func() net.Addr) { l.addr = addr }
+
+// Addr is the address given to SetAddr, or a zero TCP address.
+func (l *HandoffListener) Addr() net.Addr {
+	if l.addr != nil {
+		if a := l.addr(); a != nil {
+			return a
+		}
+	}
+	return &net.TCPAddr{}
+}
+
+// Dropped counts connections closed because the backlog was full or the
+// listener closed.
+func (l *HandoffListener) Dropped() uint64 { return l.dropped.Load() }
