@@ -173,11 +173,14 @@ func (j *jwks) startLocked(now time.Time) chan struct{} {
 		}
 		j.lastErr = err
 		j.inflight = nil
-		close(ch)
 		j.mu.Unlock()
+		// Tokens verified with a removed key leave the cache before any
+		// waiter for this fetch goes on, so none of them sees such a
+		// token accepted from the cache after the fetch.
 		if removed && j.changed != nil {
 			j.changed()
 		}
+		close(ch)
 	}()
 	return ch
 }
