@@ -54,6 +54,16 @@ func (m *Meter) Allow(now time.Time, r Rate) (ok bool, wait time.Duration) {
 	return false, time.Duration((1 - m.tokens) / r.PerSecond * 1e9)
 }
 
+// refund gives back the token that the last successful Allow took, when
+// what it admitted was refused further on, so that the refusal costs the
+// bucket nothing. The bucket never grows past its burst.
+func (m *Meter) refund(r Rate) {
+	if r.Unlimited() || m.last == 0 {
+		return
+	}
+	m.tokens = math.Min(r.burst(), m.tokens+1)
+}
+
 // Full reports whether the bucket is full at now: a meter in that state
 // carries no information and may be forgotten.
 func (m *Meter) Full(now time.Time, r Rate) bool {
@@ -81,4 +91,14 @@ func (l *Limiter) Allow(now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.m.Allow(now, l.rate)
+}
+
+// refund gives back a token taken by Allow (see Meter.refund).
+func (l *Limiter) refund() {
+	if l.rate.Unlimited() {
+		return
+	}
+	l.mu.Lock()
+	l.m.refund(l.rate)
+	l.mu.Unlock()
 }

@@ -14,7 +14,7 @@ import (
 type Refusal struct {
 	Status     int
 	RetryAfter time.Duration
-	Reason     string // short and stable: "connect_rate", "ip_conns", "ip_rate", "message_rate", "waf", "auth"
+	Reason     string // short and stable: "connect_rate", "ip_conns", "ip_rate", "ip_table", "message_rate", "request_rate", "route_rate", "key_rate", "quota", "api_key", "waf", "auth"
 	Detail     string // what the client may be told
 }
 

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -39,6 +40,18 @@ type Config struct {
 	// (the default: the client gets an error frame naming the limit) or
 	// "close" (1008).
 	MessagePolicy string `yaml:"message_policy"`
+
+	// RequestRate bounds HTTP requests per second over the gateway.
+	// Zero means 10,000/s with a burst of 5,000 (Amazon API Gateway's
+	// account throttle); a negative PerSecond turns it off.
+	RequestRate Rate `yaml:"request_rate"`
+	// APIKeyHeader names the request header that carries an API key
+	// (case-insensitive). Zero means "x-api-key", as Amazon's.
+	APIKeyHeader string `yaml:"api_key_header"`
+	// UsagePlans give API keys a rate and a quota (request.go). Zero
+	// means none: no key is known, so a route that requires a key
+	// refuses every request with 403.
+	UsagePlans []UsagePlan `yaml:"usage_plans"`
 }
 
 // Pipeline holds the gateway-wide admission state.
@@ -46,12 +59,21 @@ type Pipeline struct {
 	cfg     Config
 	trusted []netip.Prefix
 	connect *Limiter
+	request *Limiter // HTTP requests over the gateway
+
+	// keys finds an API key by the SHA-256 of its text; plans are in
+	// config order. Both are fixed once New returns: only the state
+	// inside each keyState changes, under its own lock.
+	keys  map[[sha256.Size]byte]*keyState
+	plans []*plan
 
 	mu  sync.Mutex
 	ips map[netip.Addr]*ipState // guarded by mu
 
 	stats struct {
 		connectRate, ipConns, ipRate, ipTable atomic.Uint64
+		// HTTP requests (request.go)
+		requestRate, routeRate, keyRate, quota, apiKey atomic.Uint64
 	}
 }
 
@@ -80,6 +102,7 @@ func New(cfg Config) (*Pipeline, error) {
 		errs = append(errs, fmt.Errorf("admission.per_ip_conns %d must not be negative", cfg.PerIPConns))
 	}
 	p := &Pipeline{cfg: cfg, connect: NewLimiter(cfg.ConnectRate), ips: make(map[netip.Addr]*ipState)}
+	errs = append(errs, p.initRequests()...)
 	for _, s := range cfg.TrustedProxies {
 		pfx, err := parsePrefix(s)
 		if err != nil {
@@ -105,7 +128,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// Config returns the configuration in force.
+// Config returns the configuration in force, its defaults filled in and
+// its API keys as "sha256:<hex>" digests, safe to log.
 func (p *Pipeline) Config() Config { return p.cfg }
 
 // ClientIP is the client's address: the socket's peer, or, when the peer
@@ -221,8 +245,9 @@ func (p *Pipeline) Message(m *Meter, r Rate, now time.Time) *Refusal {
 	return nil
 }
 
-// Stats are the pipeline's refusal counters by reason, and the number of
-// client IPs tracked.
+// Stats are the pipeline's refusal counters by reason (every Refusal.Reason
+// that Connect and Request give, zero or not), and the number of client
+// IPs tracked.
 type Stats struct {
 	Refused    map[string]uint64
 	TrackedIPs int
@@ -238,5 +263,10 @@ func (p *Pipeline) Stats() Stats {
 		"ip_conns":     p.stats.ipConns.Load(),
 		"ip_rate":      p.stats.ipRate.Load(),
 		"ip_table":     p.stats.ipTable.Load(),
+		"request_rate": p.stats.requestRate.Load(),
+		"route_rate":   p.stats.routeRate.Load(),
+		"key_rate":     p.stats.keyRate.Load(),
+		"quota":        p.stats.quota.Load(),
+		"api_key":      p.stats.apiKey.Load(),
 	}}
 }

@@ -3,6 +3,7 @@ package waf
 import (
 	"errors"
 	"fmt"
+	"net/textproto"
 	"regexp"
 	"strings"
 )
@@ -97,15 +98,17 @@ type HeaderRule struct {
 }
 
 // inspectedHeader is a Config.Headers entry with its Finding.Location
-// made once, so that a clean check builds no string.
+// made once, so that a clean check builds no string, and its canonical
+// form, the key of Request.HTTPHeader.
 type inspectedHeader struct {
-	name, loc string
+	name, loc, key string
 }
 
 // headerRule is a HeaderRule compiled; lits are the literals one of
 // which any match contains (literal.go), nil if unknown.
 type headerRule struct {
 	name string
+	key  string // canonical, for Request.HTTPHeader
 	re   *regexp.Regexp
 	lits []string
 }
@@ -119,6 +122,10 @@ type pathRule struct {
 
 func (r *pathRule) match(b []byte) bool   { return mayMatch(b, r.lits) && r.re.Match(b) }
 func (r *headerRule) match(b []byte) bool { return mayMatch(b, r.lits) && r.re.Match(b) }
+
+func (r *headerRule) finding() Finding {
+	return Finding{Rule: RuleHeader, Location: "header:" + r.name, Pattern: r.re.String()}
+}
 
 // compile checks cfg and fills in f. Every fault is reported, not just the
 // first, so one reload fixes a config.
@@ -160,7 +167,7 @@ func (f *Firewall) compile(cfg Config) error {
 		case strings.EqualFold(h, "Cookie"):
 			f.cookies = true
 		default:
-			f.headers = append(f.headers, inspectedHeader{name: h, loc: "header:" + h})
+			f.headers = append(f.headers, inspectedHeader{name: h, loc: "header:" + h, key: textproto.CanonicalMIMEHeaderKey(h)})
 		}
 	}
 
@@ -194,7 +201,7 @@ func (f *Firewall) compile(cfg Config) error {
 			errs = append(errs, configError(ErrPattern, field+".pattern", r.Pattern, reason(err)))
 			continue
 		}
-		f.headerRules = append(f.headerRules, headerRule{name: r.Name, re: re, lits: requiredLiterals(r.Pattern)})
+		f.headerRules = append(f.headerRules, headerRule{name: r.Name, key: textproto.CanonicalMIMEHeaderKey(r.Name), re: re, lits: requiredLiterals(r.Pattern)})
 	}
 
 	return errors.Join(errs...)

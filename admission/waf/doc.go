@@ -32,6 +32,10 @@
 //			return refuse(waf.StatusBlocked) // 403
 //		}
 //	}
+//	// on an HTTP request, as net/http hands it over (nothing is copied):
+//	if fd, hit := fw.CheckHTTP(r, clientIP, body); hit { ... }
+//	// or a body read apart from the rest:
+//	if fd, hit := fw.CheckBody(r.Header.Get("Content-Type"), body); hit { ... }
 //	// on each WebSocket message:
 //	if fd, hit := fw.CheckMessage(payload); hit && fw.Mode() == waf.ModeBlock {
 //		closeConn(waf.CloseBlocked, "policy violation") // 1008
@@ -42,8 +46,12 @@
 // In a request: the path (each segment, percent-decoded), each query
 // parameter's name and value (percent-decoded, '+' as space), the headers
 // in Config.Headers (User-Agent, Referer and each cookie by default; a
-// Referer is read as a URL, its parameters decoded), and the body: field
-// by field if it is a form, string by string if it is JSON, else whole. A
+// Referer is read as a URL, its parameters decoded), and the body by its
+// Content-Type (body.go): a form field by field, multipart/form-data part
+// by part (field names and values, and the filenames but not the
+// contents of files), JSON string by string whatever its declared type,
+// binary types (images, archives, protobuf...) not at all, and anything
+// else whole; a compressed body (Content-Encoding) is not inspected. A
 // WebSocket message is inspected string by string if it is JSON, else
 // whole. Double percent-encoding and JSON escapes are undone; HTML
 // entities are decoded only where a browser would (see decode.go). Of
@@ -63,11 +71,11 @@
 // # Concurrency
 //
 // A Firewall is immutable once New returns and safe for concurrent use,
-// from any number of goroutines, event-loop goroutines included.
-// CheckRequest and CheckMessage never block: no lock, no I/O, no
-// goroutine; shared state is a sync.Pool of scratch buffers and a cache of
-// atomic pointers. They read the Request and message bytes only during the
-// call and keep none of them; the bytes must not change during the call.
+// from any number of goroutines, event-loop goroutines included. The
+// Check methods never block: no lock, no I/O, no goroutine; shared state
+// is a sync.Pool of scratch buffers and a cache of atomic pointers. They
+// read the Request, http.Request, body and message bytes only during the
+// call and keep none of them; those must not change during the call.
 // A clean value that no detector needs costs a pass over its bytes and
 // allocates nothing; a value that reaches libinjection costs 0.3-2.5 µs
 // and a few small allocations inside libinjection (see bench_test.go).

@@ -86,13 +86,19 @@ type Request struct {
 	RawQuery []byte
 	// Header holds the request headers in any order, repeated names
 	// allowed. Only Config.Headers, the Cookie header (if among them),
-	// Content-Type and the BlockHeaders names are read.
+	// Content-Type, Content-Encoding and the BlockHeaders names are read.
 	Header []Header
-	// Body is the request body, or at least its first InspectBytes bytes;
-	// nil for a WebSocket upgrade. A JSON body (by its first byte) is
-	// inspected string by string like a message, an
-	// application/x-www-form-urlencoded one field by field like a query,
-	// anything else whole.
+	// HTTPHeader holds request headers as net/http does, for the HTTP
+	// side: an http.Header converts to it without a copy. Keys must be
+	// in canonical form, as net/http's server gives them (it also keeps
+	// Host out of them). It is read as Header is, after Header; either
+	// or both may be set.
+	HTTPHeader map[string][]string
+	// Body is the request body as the backend will read it, or at least
+	// its first InspectBytes bytes; nil for a WebSocket upgrade or when
+	// the body is checked apart with CheckBody. It is inspected by its
+	// Content-Type as CheckBody says; a body with a Content-Encoding
+	// other than identity (compressed) is not inspected.
 	Body []byte
 }
 
@@ -150,7 +156,12 @@ func (f *Firewall) CheckRequest(r *Request) (Finding, bool) {
 		hr := &f.headerRules[i]
 		for _, h := range r.Header {
 			if equalFold(h.Name, hr.name) && hr.match(h.Value) {
-				return Finding{Rule: RuleHeader, Location: "header:" + hr.name, Pattern: hr.re.String()}, true
+				return hr.finding(), true
+			}
+		}
+		for _, v := range r.HTTPHeader[hr.key] {
+			if hr.match(bytesOf(v)) {
+				return hr.finding(), true
 			}
 		}
 	}
@@ -211,10 +222,13 @@ func (c *checker) request(r *Request) (Finding, bool) {
 	if fd, ok := c.pairs(c.capped(r.RawQuery), "query:", ""); ok {
 		return fd, ok
 	}
-	var contentType []byte
+	var contentType, encoding []byte
 	for _, h := range r.Header {
-		if equalFold(h.Name, "content-type") {
+		switch {
+		case equalFold(h.Name, "content-type"):
 			contentType = h.Value
+		case equalFold(h.Name, "content-encoding"):
+			encoding = h.Value
 		}
 		if c.f.cookies && equalFold(h.Name, "cookie") {
 			if fd, ok := c.cookies(c.capped(h.Value)); ok {
@@ -231,13 +245,45 @@ func (c *checker) request(r *Request) (Finding, bool) {
 			}
 		}
 	}
+	if r.HTTPHeader != nil {
+		if fd, ok := c.httpHeader(r.HTTPHeader); ok {
+			return fd, ok
+		}
+		if v := r.HTTPHeader["Content-Type"]; len(v) > 0 && contentType == nil {
+			contentType = bytesOf(v[0])
+		}
+		if v := r.HTTPHeader["Content-Encoding"]; len(v) > 0 && encoding == nil {
+			encoding = bytesOf(v[0])
+		}
+	}
 	if len(r.Body) == 0 {
 		return Finding{}, false
 	}
-	if hasPrefixFold(bytes.TrimSpace(contentType), "application/x-www-form-urlencoded") {
-		return c.pairs(c.capped(r.Body), "body:", "body")
+	if e := bytes.TrimSpace(encoding); len(e) > 0 && !equalFold(e, "identity") {
+		return Finding{}, false // compressed: nothing a detector could read
 	}
-	return c.document(r.Body, "body")
+	return c.body(contentType, r.Body)
+}
+
+// httpHeader inspects the selected headers and the cookies of a
+// Request.HTTPHeader.
+func (c *checker) httpHeader(h map[string][]string) (Finding, bool) {
+	if c.f.cookies {
+		for _, v := range h["Cookie"] {
+			if fd, ok := c.cookies(c.capped(bytesOf(v))); ok {
+				return fd, ok
+			}
+		}
+	}
+	for i := range c.f.headers {
+		ih := &c.f.headers[i]
+		for _, v := range h[ih.key] {
+			if fd, ok := c.header(ih.loc, c.capped(bytesOf(v))); ok {
+				return fd, ok
+			}
+		}
+	}
+	return Finding{}, false
 }
 
 // path decodes the request path and matches the path rules against its
