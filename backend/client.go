@@ -170,6 +170,7 @@ type Subscription struct {
 	subject string
 	sub     *nats.Subscription
 	handle  func(ctx context.Context, m *nats.Msg) *nats.Msg
+	timeout time.Duration // of each handler call; zero: Config.HandlerTimeout
 }
 
 // Subject is the NATS subject the handler listens on.
@@ -189,6 +190,12 @@ func (s *Subscription) Unsubscribe() error {
 
 // subscribe registers handle for the events on subject.
 func (c *Client) subscribe(subject string, handle func(ctx context.Context, m *nats.Msg) *nats.Msg) (*Subscription, error) {
+	return c.subscribeTimeout(subject, 0, handle)
+}
+
+// subscribeTimeout is subscribe with a handler timeout of its own (zero:
+// Config.HandlerTimeout).
+func (c *Client) subscribeTimeout(subject string, timeout time.Duration, handle func(ctx context.Context, m *nats.Msg) *nats.Msg) (*Subscription, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.draining {
@@ -209,7 +216,7 @@ func (c *Client) subscribe(subject string, handle func(ctx context.Context, m *n
 	if err != nil {
 		return nil, fmt.Errorf("backend: subscribe to %s: %w", subject, err)
 	}
-	s := &Subscription{c: c, subject: subject, sub: sub, handle: handle}
+	s := &Subscription{c: c, subject: subject, sub: sub, handle: handle, timeout: timeout}
 	c.handlers[subject] = s
 	return s, nil
 }
@@ -304,7 +311,12 @@ func (c *Client) enqueue(m *nats.Msg) {
 	case <-c.base.Done():
 		return
 	}
+	// Events of one connection are handled in order; HTTP requests have
+	// no connection and each runs on its own.
 	id := m.Header.Get(protocol.HeaderConnectionID)
+	if id == "" {
+		id = "request " + m.Header.Get(protocol.HeaderRequestID)
+	}
 	c.qmu.Lock()
 	if q, ok := c.active[id]; ok {
 		q.events = append(q.events, m)
@@ -356,7 +368,11 @@ func (c *Client) handle(m *nats.Msg) {
 	if s == nil {
 		return // unsubscribed after the event arrived
 	}
-	ctx, cancel := context.WithTimeout(c.base, c.cfg.HandlerTimeout)
+	timeout := c.cfg.HandlerTimeout
+	if s.timeout > 0 {
+		timeout = s.timeout
+	}
+	ctx, cancel := context.WithTimeout(c.base, timeout)
 	defer cancel()
 	reply := c.call(ctx, s, m)
 	if m.Reply == "" || reply == nil {

@@ -74,6 +74,9 @@ func StartEmbedded(cfg Config) (*Embedded, error) {
 		StoreDir:   cfg.StoreDir,
 		// Slow backends must not stall the gateway's connection.
 		MaxPending: 64 << 20,
+		// An HTTP request body may be 10 MiB (Amazon's limit, the
+		// default of http max_body_bytes); NATS' default is 1 MiB.
+		MaxPayload: 16 << 20,
 	}
 	switch cfg.Listen {
 	case "off":

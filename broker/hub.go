@@ -15,6 +15,7 @@ import (
 	"github.com/gobwas/ws"
 	"github.com/nats-io/nats.go"
 
+	"github.com/gatecast/gatecast/accesslog"
 	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/admission/waf"
 	"github.com/gatecast/gatecast/conn"
@@ -56,6 +57,10 @@ type HubConfig struct {
 	Now func() time.Time
 	// Log receives warnings; nil discards them.
 	Log *slog.Logger
+	// AccessLog receives one entry per connection event (CONNECT with the
+	// upgrade's status, MESSAGE, DISCONNECT with the close code); nil logs
+	// nothing.
+	AccessLog *accesslog.Logger
 }
 
 // Server is what the hub needs of conn.Server.
@@ -238,7 +243,7 @@ func (h *Hub) sweep() {
 					return
 				}
 				if r.kind == kindConnect {
-					c.Refuse(&conn.Refusal{Status: 504, Reason: "the $connect backend did not answer in time"})
+					h.refuseDeferred(c, &conn.Refusal{Status: 504, Reason: "the $connect backend did not answer in time"})
 					return
 				}
 				h.errorFrame(c, sessionOf(c), "Endpoint request timed out", "")
@@ -250,6 +255,18 @@ func (h *Hub) sweep() {
 
 // OnConnect runs the $connect route. Loop goroutine.
 func (h *Hub) OnConnect(c *conn.Conn, req *conn.Request) error {
+	err := h.connect(c, req)
+	var ref *conn.Refusal
+	switch {
+	case err == nil:
+		h.logEvent(sessionOf(c), protocol.EventConnect, routes.KeyConnect, 101)
+	case errors.As(err, &ref):
+		h.logEvent(sessionOf(c), protocol.EventConnect, routes.KeyConnect, ref.Status)
+	}
+	return err
+}
+
+func (h *Hub) connect(c *conn.Conn, req *conn.Request) error {
 	now := h.cfg.Now()
 	s := newSession(h.node, c, req.Get("User-Agent"), now)
 	c.SetValue(s)
@@ -355,22 +372,27 @@ func (h *Hub) OnMessage(c *conn.Conn, op ws.OpCode, payload []byte) {
 	s := sessionOf(c)
 	now := h.cfg.Now()
 	s.lastActive = now.UnixMilli()
-	_, r, ok := h.table.Select(payload)
+	key, r, ok := h.table.Select(payload)
 	if !ok {
+		h.logEvent(s, protocol.EventMessage, key, 403)
 		h.errorFrame(c, s, "Forbidden", "")
 		return
 	}
 	if p := h.cfg.Admission; p != nil && !h.admitMessage(c, s, p, r, now) {
+		h.logEvent(s, protocol.EventMessage, r.Key, 429)
 		return
 	}
 	if h.cfg.WAF != nil && !h.inspectMessage(c, s, r, payload) {
+		h.logEvent(s, protocol.EventMessage, r.Key, 403)
 		return
 	}
 	if len(r.Scopes) > 0 && !hasScopes(s.scopes(), r.Scopes) {
 		h.stats.scopeRefused.Add(1)
+		h.logEvent(s, protocol.EventMessage, r.Key, 403)
 		h.errorFrame(c, s, "Forbidden: this route needs scopes "+strings.Join(r.Scopes, " "), "")
 		return
 	}
+	h.logEvent(s, protocol.EventMessage, r.Key, 200)
 	switch r.Integration {
 	case routes.IntegrationEcho:
 		c.WriteMessage(op, payload)
@@ -460,6 +482,7 @@ func (h *Hub) OnClose(c *conn.Conn, d conn.Disconnect) {
 		return
 	}
 	h.release(s)
+	h.logEvent(s, protocol.EventDisconnect, routes.KeyDisconnect, int(d.Code))
 	for len(s.topics) > 0 {
 		h.leave(c, s, s.topics[len(s.topics)-1])
 	}
@@ -573,15 +596,18 @@ func (h *Hub) onReply(m *nats.Msg) {
 		if r.kind == kindConnect {
 			switch {
 			case noResponders:
-				c.Refuse(&conn.Refusal{Status: 503, Reason: "no backend subscribed to the $connect route"})
+				h.refuseDeferred(c, &conn.Refusal{Status: 503, Reason: "no backend subscribed to the $connect route"})
 			case status == "" || status[0] == '2':
+				if c.Pending() {
+					h.logEvent(sessionOf(c), protocol.EventConnect, routes.KeyConnect, 101)
+				}
 				c.Accept()
 			default:
 				code, err := strconv.Atoi(status)
 				if err != nil || code < 400 || code > 599 {
 					code = 403
 				}
-				c.Refuse(&conn.Refusal{Status: code, Reason: string(m.Data)})
+				h.refuseDeferred(c, &conn.Refusal{Status: code, Reason: string(m.Data)})
 			}
 			return
 		}

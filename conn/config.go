@@ -73,8 +73,9 @@ type Config struct {
 	// Zero means 2 hours; negative: off.
 	MaxLifetime time.Duration
 
-	// MaxHeadBytes bounds the upgrade request line and headers. A longer
-	// head gets 431. Zero means 8 KiB.
+	// MaxHeadBytes bounds the request line and headers of an upgrade (and
+	// of the first request handed to HTTP). A longer head gets 431. Zero
+	// means 10 KiB (10,240 bytes, Amazon API Gateway's limit).
 	MaxHeadBytes int
 
 	// HandshakeTimeout bounds the time from accept to a complete upgrade
@@ -146,7 +147,7 @@ func (c Config) withDefaults() Config {
 		c.MaxLifetime = 2 * time.Hour
 	}
 	if c.MaxHeadBytes == 0 {
-		c.MaxHeadBytes = 8 << 10
+		c.MaxHeadBytes = 10 << 10
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = 10 * time.Second

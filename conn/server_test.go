@@ -79,7 +79,7 @@ func TestConfigDefaults(t *testing.T) {
 		MaxConns:          10000,
 		IdleTimeout:       10 * time.Minute,
 		MaxLifetime:       2 * time.Hour,
-		MaxHeadBytes:      8 << 10,
+		MaxHeadBytes:      10 << 10,
 		HandshakeTimeout:  10 * time.Second,
 		MaxFrameBytes:     32 << 10,
 		MaxMessageBytes:   128 << 10,

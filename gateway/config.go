@@ -8,14 +8,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/gatecast/gatecast/admission/waf"
-
-	"github.com/gatecast/gatecast/admission/jwtauth"
-
-	"github.com/gatecast/gatecast/admission"
-
 	"go.yaml.in/yaml/v3"
 
+	"github.com/gatecast/gatecast/accesslog"
+	"github.com/gatecast/gatecast/admission"
+	"github.com/gatecast/gatecast/admission/jwtauth"
+	"github.com/gatecast/gatecast/admission/waf"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/routes"
 )
@@ -45,7 +43,37 @@ type Config struct {
 	NATS   NATSConfig    `yaml:"nats"`
 	Admin  AdminConfig   `yaml:"admin"`
 	Routes routes.Config `yaml:"routes"`
+	HTTP   HTTPConfig    `yaml:"http"`
+	// AccessLog writes one line per HTTP request and per WebSocket
+	// connection event. Zero means JSON lines on stdout.
+	AccessLog accesslog.Config `yaml:"access_log"`
 }
+
+// HTTPConfig is the http section: the HTTP routes' side of the client
+// listener (routes.http holds the routes themselves).
+type HTTPConfig struct {
+	// Enabled serves HTTP routes on the client listener next to WebSocket
+	// upgrades. Nil means true; false answers plain HTTP requests as
+	// failed upgrades.
+	Enabled *bool `yaml:"enabled"`
+	// MaxInFlight bounds the requests waiting for backends at once; more
+	// get 503. Zero means 10,000.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// IdleTimeout closes a keep-alive connection with no request for this
+	// long. Zero means 60 s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ReadTimeout bounds reading a request (after the first, whose head
+	// websocket.handshake_timeout bounds). Zero means 30 s.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// SSEKeepAlive is how often an idle Server-Sent Events stream gets a
+	// comment line. Zero means 15 s.
+	SSEKeepAlive time.Duration `yaml:"sse_keep_alive"`
+	// CORS answers preflights and sets CORS headers for every HTTP route
+	// (routes may override it). Nil: no CORS.
+	CORS *admission.CORSConfig `yaml:"cors"`
+}
+
+func (h HTTPConfig) enabled() bool { return h.Enabled == nil || *h.Enabled }
 
 // NATSConfig is the nats section: an embedded server by default, an
 // existing server or cluster when URL is set.
@@ -82,6 +110,11 @@ type AuthConfig struct {
 		Source jwtauth.Source `yaml:"source"`
 		Scopes []string       `yaml:"scopes"`
 	} `yaml:"websocket"`
+	// HTTP says where routes with authorization: jwt find the token.
+	// Zero means the Authorization header (Bearer).
+	HTTP struct {
+		Source jwtauth.Source `yaml:"source"`
+	} `yaml:"http"`
 	// AdminScope grants the management API to a token that has it, as an
 	// alternative to the admin bearer token. Zero means "gatecast:admin".
 	AdminScope string `yaml:"admin_scope"`

@@ -15,11 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gatecast/gatecast/admission/waf"
-
-	"github.com/gatecast/gatecast/admission/jwtauth"
-
+	"github.com/gatecast/gatecast/accesslog"
 	"github.com/gatecast/gatecast/admission"
+	"github.com/gatecast/gatecast/admission/jwtauth"
+	"github.com/gatecast/gatecast/admission/waf"
+	"github.com/gatecast/gatecast/httpapi"
 
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +43,11 @@ type Gateway struct {
 	embedded *broker.Embedded
 	reg      *prometheus.Registry
 	token    string
+
+	api     *httpapi.Handler // nil with http.enabled false
+	apiSrv  *http.Server
+	handoff *conn.HandoffListener
+	access  *accesslog.Logger
 
 	admin   *http.Server
 	adminLn net.Listener
@@ -123,16 +128,55 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm,
+	if g.access, err = accesslog.New(cfg.AccessLog); err != nil {
+		g.closeNATS()
+		return nil, fmt.Errorf("access_log: %w", err)
+	}
+	g.hub, err = broker.NewHub(g.nc, table, broker.HubConfig{AccessLog: g.access, Node: cfg.NodeID, MaxPending: cfg.NATS.MaxPending, Admission: adm,
 		Origins: admission.NewOriginPolicy(cfg.WebSocket.AllowedOrigins), Auth: auth, WAF: fw, Log: log})
 	if err != nil {
 		g.closeNATS()
 		return nil, err
 	}
+	if cfg.HTTP.enabled() {
+		src := cfg.Auth.HTTP.Source
+		if src == (jwtauth.Source{}) {
+			src, _ = jwtauth.ParseSource("header")
+		}
+		g.api, err = httpapi.New(g.nc, table, httpapi.Config{Node: g.hub.Node(), MaxInFlight: cfg.HTTP.MaxInFlight,
+			KeepAlive: cfg.HTTP.SSEKeepAlive, CORS: cfg.HTTP.CORS, Admission: adm, Verifier: verifier, TokenSource: src,
+			WAF: fw, AccessLog: g.access, Log: log})
+		if err != nil {
+			g.closeNATS()
+			return nil, err
+		}
+		g.handoff = conn.NewHandoffListener(4096)
+		cc.HTTP = g.handoff.Hand
+		maxHead := cc.MaxHeadBytes
+		if maxHead == 0 {
+			maxHead = 10 << 10
+		}
+		g.apiSrv = &http.Server{Handler: g.api, MaxHeaderBytes: maxHead,
+			ReadTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		if g.apiSrv.ReadTimeout == 0 {
+			g.apiSrv.ReadTimeout = 30 * time.Second
+		}
+		if g.apiSrv.IdleTimeout == 0 {
+			g.apiSrv.IdleTimeout = 60 * time.Second
+		}
+	}
 	g.ws, err = conn.NewServer(cc, g.hub)
 	if err != nil {
 		g.closeNATS()
 		return nil, fmt.Errorf("websocket: %w", err)
+	}
+	if g.api != nil {
+		if err := g.api.Start(); err != nil {
+			g.ws.Shutdown(context.Background())
+			g.closeNATS()
+			return nil, err
+		}
 	}
 	if err := g.hub.Start(g.ws); err != nil {
 		g.ws.Shutdown(context.Background())
@@ -144,8 +188,12 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newWSCollector(g.ws.Stats),
 		newBrokerCollector(g.hub.Stats),
-		newAdmissionCollector(adm.Stats),
+		newAdmissionCollector(adm),
+		newAccessLogCollector(g.access.Stats),
 	)
+	if g.api != nil {
+		g.reg.MustRegister(newHTTPCollector(g.api.Stats))
+	}
 	return g, nil
 }
 
@@ -153,6 +201,14 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 func (g *Gateway) Start() error {
 	if err := g.ws.Listen("tcp", g.cfg.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", g.cfg.Listen, err)
+	}
+	if g.apiSrv != nil {
+		g.handoff.SetAddr(g.ws.Addr)
+		go func() {
+			if err := g.apiSrv.Serve(g.handoff); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				g.log.Error("HTTP routes stopped", "err", err)
+			}
+		}()
 	}
 	if g.cfg.AdminListen != "off" {
 		ln, err := net.Listen("tcp", g.cfg.AdminListen)
@@ -226,8 +282,23 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.ShutdownTimeout)
 		defer cancel()
 		open := g.ws.Stats().Open
+		httpDone := make(chan error, 1)
+		if g.apiSrv != nil {
+			// HTTP requests in progress (streams too) finish within the
+			// same bound as the close handshakes.
+			go func() { httpDone <- g.apiSrv.Shutdown(ctx) }()
+		} else {
+			httpDone <- nil
+		}
 		err := g.ws.Shutdown(ctx)
 		g.log.Info("websocket connections closed", "open_at_start", open, "err", err)
+		if herr := <-httpDone; herr != nil {
+			g.apiSrv.Close()
+			g.log.Info("HTTP requests cut at shutdown", "err", herr)
+		}
+		if g.api != nil {
+			g.api.Close()
+		}
 		g.hub.Close()
 		g.closeNATS()
 		if g.admin != nil {
@@ -235,6 +306,7 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			g.admin.Shutdown(actx)
 			acancel()
 		}
+		g.access.Close()
 		g.stopErr = err
 	})
 	return g.stopErr

@@ -24,6 +24,9 @@ func startGateway(t *testing.T, cfg Config) *Gateway {
 	if cfg.NATS.Listen == "" && cfg.NATS.URL == "" {
 		cfg.NATS.Listen = "off"
 	}
+	if cfg.AccessLog.Output == "" {
+		cfg.AccessLog.Output = "off"
+	}
 	g, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)

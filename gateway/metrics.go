@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"time"
+
 	"github.com/gatecast/gatecast/admission"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -161,26 +163,34 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 
 // admissionCollector exports the admission pipeline's refusals.
 type admissionCollector struct {
-	stats   func() admission.Stats
+	p       *admission.Pipeline
 	refused *prometheus.Desc
 	ips     *prometheus.Desc
+	quota   *prometheus.Desc
 }
 
-func newAdmissionCollector(stats func() admission.Stats) *admissionCollector {
+func newAdmissionCollector(p *admission.Pipeline) *admissionCollector {
 	return &admissionCollector{
-		stats:   stats,
-		refused: prometheus.NewDesc("gatecast_admission_refused_total", "Upgrades refused by admission, by reason (connect_rate, ip_conns, ip_rate, ip_table).", []string{"reason"}, nil),
-		ips:     prometheus.NewDesc("gatecast_admission_tracked_ips", "Client IPs with per-IP admission state.", nil, nil),
+		p: p,
+		refused: prometheus.NewDesc("gatecast_admission_refused_total", "Upgrades and HTTP requests refused by admission, by reason "+
+			"(connect_rate, ip_conns, ip_rate, ip_table, message_rate, request_rate, route_rate, key_rate, quota, api_key).", []string{"reason"}, nil),
+		ips: prometheus.NewDesc("gatecast_admission_tracked_ips", "Client IPs with per-IP admission state.", nil, nil),
+		quota: prometheus.NewDesc("gatecast_admission_quota_remaining", "Requests left in the current quota period of each usage plan key (key_id: the first 8 hex digits of the key's SHA-256).",
+			[]string{"plan", "key_id"}, nil),
 	}
 }
 
 func (c *admissionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.refused
 	ch <- c.ips
+	ch <- c.quota
 }
 
 func (c *admissionCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.stats()
+	for _, q := range c.p.Quotas(time.Now()) {
+		ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(q.Remaining), q.Plan, q.KeyID)
+	}
+	s := c.p.Stats()
 	for reason, n := range s.Refused {
 		ch <- prometheus.MustNewConstMetric(c.refused, prometheus.CounterValue, float64(n), reason)
 	}

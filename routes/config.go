@@ -61,6 +61,11 @@ type Config struct {
 	// <prefix>.default with the reply going back to the sender. An empty,
 	// non-nil map means no routes at all: every message is refused.
 	WebSocket map[string]Route `yaml:"websocket"`
+	// HTTP maps HTTP route keys ("GET /users/{id}", "ANY /files/{proxy+}",
+	// $default) to routes. Nil means the default table: every request sent
+	// as it is to <prefix>.http.default. An empty, non-nil map means no
+	// HTTP routes: every request gets 404.
+	HTTP map[string]HTTPRoute `yaml:"http"`
 }
 
 // Route is one WebSocket route. In a configuration, zero fields mean the

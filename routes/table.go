@@ -14,6 +14,7 @@ type Table struct {
 	ws     map[string]*Route
 	def    *Route // ws[KeyDefault], or nil
 	keys   []string
+	http   *HTTPTable
 }
 
 // New validates cfg, fills its defaults and builds its table. The error
@@ -55,6 +56,9 @@ func New(cfg Config) (*Table, error) {
 			t.ws[k] = r
 		}
 	}
+	var herrs []error
+	t.http, herrs = newHTTPTable(cfg.HTTP, prefix)
+	errs = append(errs, herrs...)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -69,6 +73,9 @@ func New(cfg Config) (*Table, error) {
 	}
 	return t, nil
 }
+
+// HTTP is the table of HTTP routes.
+func (t *Table) HTTP() *HTTPTable { return t.http }
 
 // RatedRoutes is how many routes have a MessageRate of their own.
 func (t *Table) RatedRoutes() int { return t.rated }

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"strings"
 	"time"
 
@@ -45,14 +46,16 @@ type streamer struct {
 }
 
 // register answers prompts on $default, where they arrive with the
-// gateway's default routes, and on a "prompt" route if one is configured.
+// gateway's default routes, on a "prompt" route if one is configured, and
+// over HTTP on the route of gatecast.yaml.
 func (s *streamer) register() error {
 	for _, key := range []string{"$default", "prompt"} {
 		if _, err := s.c.HandleRoute(key, s.prompt); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := s.c.HandleHTTP(HTTPSubject, http.HandlerFunc(s.serveHTTP))
+	return err
 }
 
 // prompt streams the answer to one prompt. The SDK hands a connection's
