@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/gatecast/gatecast/accesslog"
 	"github.com/gatecast/gatecast/bench/baseline"
 	"github.com/gatecast/gatecast/bench/load"
 	"github.com/gatecast/gatecast/bench/procstat"
@@ -81,6 +82,7 @@ func startGatecastFanOut(tb testing.TB) *fanOutTarget {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		AccessLog:   accesslog.Config{Output: "off"},           // the figures are for the gateway, not its logging
 		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "127.0.0.1:0"},
 		Routes: routes.Config{WebSocket: map[string]routes.Route{

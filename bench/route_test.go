@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/gatecast/gatecast/accesslog"
 	"github.com/gatecast/gatecast/bench/load"
 	"github.com/gatecast/gatecast/gateway"
 	"github.com/gatecast/gatecast/protocol"
@@ -42,6 +43,7 @@ func startRouteEnv(tb testing.TB) *routeEnv {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		AccessLog:   accesslog.Config{Output: "off"},           // the figures are for the gateway, not its logging
 		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "127.0.0.1:0"},
 	}, nil)

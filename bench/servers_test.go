@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatecast/gatecast/accesslog"
 	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/bench/baseline"
 	"github.com/gatecast/gatecast/gateway"
@@ -37,6 +38,7 @@ func startGatecast(tb testing.TB) (string, func()) {
 		Listen:      "127.0.0.1:0",
 		AdminListen: "off",
 		Admission:   noConnectRate,
+		AccessLog:   accesslog.Config{Output: "off"},           // the figures are for the gateway, not its logging
 		WebSocket:   gateway.WebSocketConfig{MaxConns: 100000}, // above what one process can hold
 		NATS:        gateway.NATSConfig{Listen: "off"},
 		Routes: routes.Config{WebSocket: map[string]routes.Route{
