@@ -33,6 +33,10 @@ func FuzzParseConfig(f *testing.F) {
 		"routes:\n  websocket:\n    a: &r {integration: echo}\n    b: *r\n",
 		"routes: {websocket: {$default: {unknown_field: 1}}}\n",
 		"routes:\n  websocket:\n    $default:\n      key: x\n",
+		"routes:\n  http:\n    \"GET /users/{id}\": {subject: api.users, timeout: 2m}\n    \"ANY /files/{proxy+}\": {subject: api.files, stream: sse}\n    $default: {}\n",
+		"routes:\n  http:\n    \"POST /o/{id}\":\n      subject: o\n      mode: mapping\n      request_parameters: {\"overwrite:path\": \"/v2/$request.path.id\"}\n      request_template: '{{json (field \"a\")}}'\n",
+		"routes:\n  http:\n    \"GET /a/{x}\": {subject: a}\n    \"GET /a/{y}\": {subject: b}\n",
+		"routes:\n  http:\n    \"GET /a\": {subject: a, request_template: x, throttle: {per_second: 5}}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -52,6 +56,12 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		checkTable(t, tab, cfg.Routes)
+		for _, r := range tab.HTTP().Routes() {
+			if r.Subject == "" || r.Timeout <= 0 || r.MaxBodyBytes <= 0 || r.StreamBuffer <= 0 ||
+				(r.Mode == routes.ModeMapping) != (r.Mapper != nil) || (r.Key != routes.KeyDefault && r.Path == "") {
+				t.Fatalf("HTTP route %q not resolved: %+v", r.Key, r)
+			}
+		}
 	})
 }
 

@@ -235,7 +235,11 @@ func (g *Gateway) Start() error {
 			natsURL = "in-process only"
 		}
 	}
-	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path,
+	httpURL := "off"
+	if g.api != nil {
+		httpURL = "http://" + g.ws.Addr().String() + "/"
+	}
+	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path, "http", httpURL,
 		"admin", admin, "nats", natsURL, "node", g.hub.Node())
 	return nil
 }
