@@ -19,8 +19,11 @@ const (
 	DefaultHandlerTimeout = 29 * time.Second
 	DefaultCommandTimeout = 5 * time.Second
 	DefaultConcurrency    = 256
-	DefaultMaxPending     = 64 * 1024
-	DefaultTopicCountWait = 50 * time.Millisecond
+	// DefaultHTTPConcurrency is larger: a streamed answer holds its
+	// handler for as long as it streams.
+	DefaultHTTPConcurrency = 4096
+	DefaultMaxPending      = 64 * 1024
+	DefaultTopicCountWait  = 50 * time.Millisecond
 )
 
 // Config tunes a Client. The zero value works against a gateway with the
@@ -44,6 +47,11 @@ type Config struct {
 	// different connection. Zero means 256. With 1, every event is handled
 	// one at a time, in the order received.
 	Concurrency int
+	// HTTPConcurrency is how many HTTP handlers (HandleHTTP) may run at
+	// once, on top of Concurrency: each request, and each streamed answer
+	// for as long as it streams, holds one. Past it, requests wait (and
+	// the gateway times them out). Zero means 4096.
+	HTTPConcurrency int
 	// MaxPending bounds the events received but not yet handled: up to
 	// MaxPending wait to be dispatched, and as many more behind the busy
 	// handlers of their connections. Beyond that the NATS client drops
@@ -76,6 +84,7 @@ type Client struct {
 	events  chan *nats.Msg
 	pending chan struct{} // a token per event taken from events and not yet handled
 	slots   chan struct{} // a token per running connection goroutine
+	hslots  chan struct{} // a token per running HTTP request goroutine
 	base    context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // the dispatcher and connection goroutines
@@ -138,6 +147,7 @@ func New(nc *nats.Conn, cfg Config) (*Client, error) {
 		def  int
 	}{
 		{"Concurrency", &cfg.Concurrency, DefaultConcurrency},
+		{"HTTPConcurrency", &cfg.HTTPConcurrency, DefaultHTTPConcurrency},
 		{"MaxPending", &cfg.MaxPending, DefaultMaxPending},
 	} {
 		switch {
@@ -208,6 +218,7 @@ func (c *Client) subscribeTimeout(subject string, timeout time.Duration, handle 
 		c.events = make(chan *nats.Msg, c.cfg.MaxPending)
 		c.pending = make(chan struct{}, c.cfg.MaxPending)
 		c.slots = make(chan struct{}, c.cfg.Concurrency)
+		c.hslots = make(chan struct{}, c.cfg.HTTPConcurrency)
 		c.started = true
 		c.wg.Add(1)
 		go c.dispatch()
@@ -313,9 +324,9 @@ func (c *Client) enqueue(m *nats.Msg) {
 	}
 	// Events of one connection are handled in order; HTTP requests have
 	// no connection and each runs on its own.
-	id := m.Header.Get(protocol.HeaderConnectionID)
+	id, slots := m.Header.Get(protocol.HeaderConnectionID), c.slots
 	if id == "" {
-		id = "request " + m.Header.Get(protocol.HeaderRequestID)
+		id, slots = "request "+m.Header.Get(protocol.HeaderRequestID), c.hslots
 	}
 	c.qmu.Lock()
 	if q, ok := c.active[id]; ok {
@@ -327,7 +338,7 @@ func (c *Client) enqueue(m *nats.Msg) {
 	c.active[id] = q
 	c.qmu.Unlock()
 	select {
-	case c.slots <- struct{}{}:
+	case slots <- struct{}{}:
 	case <-c.base.Done():
 		c.qmu.Lock()
 		delete(c.active, id)
@@ -335,14 +346,14 @@ func (c *Client) enqueue(m *nats.Msg) {
 		return
 	}
 	c.wg.Add(1)
-	go c.serveConnection(id, q)
+	go c.serveConnection(id, q, slots)
 }
 
 // serveConnection handles the events of one connection in order until its
 // queue is empty.
-func (c *Client) serveConnection(id string, q *connQueue) {
+func (c *Client) serveConnection(id string, q *connQueue, slots chan struct{}) {
 	defer c.wg.Done()
-	defer func() { <-c.slots }()
+	defer func() { <-slots }()
 	for {
 		c.qmu.Lock()
 		if len(q.events) == 0 || c.base.Err() != nil {

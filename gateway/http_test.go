@@ -545,3 +545,45 @@ func TestWebSocketAccessLog(t *testing.T) {
 		t.Errorf("access log events %q, want %q", got, want)
 	}
 }
+
+// TestHTTPConcurrencyOwnPool: long HTTP handlers (streams) do not take
+// the slots of WebSocket events: with Concurrency 1, two requests whose
+// handlers wait for each other both run.
+func TestHTTPConcurrencyOwnPool(t *testing.T) {
+	g, nc := natsGateway(t, Config{Routes: routes.Config{HTTP: map[string]routes.HTTPRoute{"GET /pair": {Subject: "t.pair", Timeout: 10 * time.Second}}}})
+	bc, err := backend.New(nc, backend.Config{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bc.Drain(context.Background())
+	var arrived atomic.Int32
+	both := make(chan struct{})
+	handleHTTP(t, bc, nc, "t.pair", func(w http.ResponseWriter, r *http.Request) {
+		if arrived.Add(1) == 2 {
+			close(both)
+		}
+		select {
+		case <-both:
+			w.Write([]byte("both"))
+		case <-r.Context().Done():
+		}
+	})
+	bodies := make(chan string, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Get("http://" + g.Addr().String() + "/pair")
+			if err != nil {
+				bodies <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			bodies <- fmt.Sprintf("%d %s", resp.StatusCode, b)
+		}()
+	}
+	for range 2 {
+		if got := <-bodies; got != "200 both" {
+			t.Errorf("got %q: want both handlers running at once", got)
+		}
+	}
+}
