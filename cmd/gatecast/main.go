@@ -23,6 +23,7 @@ const usage = `gatecast: a WebSocket and HTTP API gateway
 usage:
   gatecast serve [flags]   run the gateway
   gatecast connect URL     send stdin lines as messages, print what comes back
+  gatecast cert [flags]    write a self-signed development certificate (gatecast-dev.pem, .key)
   gatecast version         print the version
 
 Run "gatecast serve -h" for the flags.
@@ -40,6 +41,8 @@ func main() {
 		os.Exit(serve(os.Args[2:]))
 	case "connect":
 		os.Exit(connect(os.Args[2:]))
+	case "cert":
+		os.Exit(cert(os.Args[2:]))
 	case "version":
 		fmt.Println("gatecast", version)
 	case "-h", "--help", "help":
