@@ -138,6 +138,11 @@ func httpRequest(m *nats.Msg) (*http.Request, RequestInfo, error) {
 		Header: make(http.Header, len(hd)), Host: hd.Get(protocol.HeaderHost),
 		Body: http.NoBody, ContentLength: int64(len(m.Data)), RemoteAddr: info.SourceIP,
 	}
+	if proto := hd.Get(protocol.HeaderProtocol); proto != "" {
+		if major, minor, ok := http.ParseHTTPVersion(proto); ok {
+			r.Proto, r.ProtoMajor, r.ProtoMinor = proto, major, minor
+		}
+	}
 	if r.Method == "" {
 		return nil, info, errors.New("no " + protocol.HeaderMethod)
 	}

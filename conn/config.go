@@ -1,6 +1,7 @@
 package conn
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -128,6 +129,13 @@ type Config struct {
 	// MaxHeadBytes and HandshakeTimeout still bound that first head. Nil
 	// answers such requests as failed upgrades (426, 400 or 404).
 	HTTP func(nc net.Conn)
+
+	// TLS, if set, makes every connection TLS (wss://, https://): the
+	// handshake runs on a short-lived goroutine fed by the loop and must
+	// finish within HandshakeTimeout together with the request head; an
+	// open connection then holds no goroutine. With HTTP set, a client
+	// that negotiates "h2" by ALPN goes to HTTP as a *tls.Conn.
+	TLS *tls.Config
 }
 
 func (c Config) withDefaults() Config {

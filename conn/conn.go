@@ -46,9 +46,10 @@ const (
 )
 
 const (
-	flag2InWheel  uint8 = 1 << iota // filed in the loop's timing wheel
-	flag2Admitted                   // holds one of Config.MaxConns
-	flag2Claimed                    // OnConnect let it through: OnClose or OnAbandon is owed
+	flag2InWheel      uint8 = 1 << iota // filed in the loop's timing wheel
+	flag2Admitted                       // holds one of Config.MaxConns
+	flag2Claimed                        // OnConnect let it through: OnClose or OnAbandon is owed
+	flag2TLSHandshake                   // the TLS handshake goroutine runs
 )
 
 // Conn is one client connection. See the package documentation for its
@@ -83,6 +84,7 @@ type Conn struct {
 	openedAt     int64
 	lastActive   int64
 
+	tls   *tlsState   // nil for plain connections
 	why   *Disconnect // set when closing starts
 	skip  int64       // payload bytes of a refused frame still to drop
 	value any
@@ -159,9 +161,14 @@ func (c *Conn) OnEvent(ev netpoll.Event) {
 			}
 			return
 		}
-		if c.state == stateHandshake {
+		switch {
+		case c.flags2&flag2TLSHandshake != 0:
+			c.readTLSHandshake()
+		case c.tls != nil:
+			c.readTLS(true)
+		case c.state == stateHandshake:
 			c.readHandshake()
-		} else {
+		default:
 			c.readFrames()
 		}
 	}
@@ -187,12 +194,12 @@ func (c *Conn) readOK(n int, err error) bool {
 func (c *Conn) readFrames() {
 	ls := c.ls
 	if c.flags&flagDiscard != 0 {
-		n, err := unix.Read(int(c.fd), ls.rbuf)
+		n, err := c.read(ls.rbuf)
 		c.readOK(n, err)
 		return
 	}
 	if len(c.in) > 0 {
-		n, err := unix.Read(int(c.fd), c.in[len(c.in):cap(c.in)])
+		n, err := c.read(c.in[len(c.in):cap(c.in)])
 		if !c.readOK(n, err) {
 			return
 		}
@@ -200,7 +207,7 @@ func (c *Conn) readFrames() {
 		c.consume(c.in, true)
 		return
 	}
-	n, err := unix.Read(int(c.fd), ls.rbuf)
+	n, err := c.read(ls.rbuf)
 	if !c.readOK(n, err) {
 		return
 	}
@@ -501,6 +508,10 @@ func (c *Conn) closeNow() {
 	ls.loop.Unregister(int(c.fd))
 	unix.Close(int(c.fd))
 	c.state = stateClosed
+	if c.tls != nil {
+		c.tls.raw.Close() // ends a handshake still running
+		c.tls = nil
+	}
 	putBuf(c.in)
 	c.in = nil
 	c.putMsg()

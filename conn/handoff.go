@@ -36,10 +36,12 @@ func isUpgrade(head []byte) bool {
 	return false
 }
 
-// handOff gives a connection whose first request is plain HTTP to
-// Config.HTTP: the socket leaves the loop and becomes a net.Conn that
-// replays the bytes already read. It still counts against MaxSockets until
-// that net.Conn is closed. Loop goroutine only.
+// handOff gives a connection whose first request is plain HTTP (or that
+// negotiated HTTP/2) to Config.HTTP: the socket leaves the loop and
+// becomes a net.Conn that replays the plaintext already read. A TLS
+// connection goes on with its tls.Conn over the socket; with read nil it
+// is handed as the *tls.Conn itself, so net/http can see its ALPN. The
+// socket counts against MaxSockets until it is closed. Loop goroutine.
 func (c *Conn) handOff(read []byte) {
 	ls := c.ls
 	srv := ls.srv
@@ -55,22 +57,58 @@ func (c *Conn) handOff(read []byte) {
 	nc, err := net.FileConn(f)
 	f.Close()
 	srv.live.Add(-1)
+	t := c.tls
+	c.tls = nil
 	if err != nil {
 		ls.stats.handOffErrors.Add(1)
+		c.dropQueue()
+		if t != nil {
+			t.raw.Close()
+		}
 		return
 	}
 	srv.handedOff.Add(1)
 	ls.stats.handedOff.Add(1)
-	srv.cfg.HTTP(&handedConn{Conn: nc, buffered: buffered, srv: srv})
+	rel := &socketRelease{srv: srv}
+	if t == nil {
+		c.dropQueue()
+		srv.cfg.HTTP(&handedConn{Conn: nc, buffered: buffered, rel: rel})
+		return
+	}
+	// Records the kernel had not taken yet go first.
+	var pend []byte
+	for i, b := range c.out {
+		if i == 0 {
+			b = b[c.outOff:]
+		}
+		pend = append(pend, b...)
+	}
+	c.dropQueue()
+	t.raw.mu.Lock()
+	t.raw.nc, t.raw.mode, t.raw.pend, t.raw.rel = nc, rawHanded, pend, rel
+	t.raw.mu.Unlock()
+	if read == nil {
+		srv.cfg.HTTP(t.conn)
+		return
+	}
+	srv.cfg.HTTP(&handedConn{Conn: t.conn, buffered: buffered, rel: rel})
 }
+
+// socketRelease gives a handed-off socket's place under MaxSockets back,
+// once, whichever of its wrappers closes first.
+type socketRelease struct {
+	srv  *Server
+	once sync.Once
+}
+
+func (r *socketRelease) done() { r.once.Do(func() { r.srv.handedOff.Add(-1) }) }
 
 // handedConn is a socket handed to the HTTP side. Reads return the bytes
 // the loop had already read first.
 type handedConn struct {
 	net.Conn
 	buffered []byte
-	srv      *Server
-	once     sync.Once
+	rel      *socketRelease
 }
 
 func (h *handedConn) Read(p []byte) (int, error) {
@@ -88,7 +126,7 @@ func (h *handedConn) Read(p []byte) (int, error) {
 // Close closes the socket and gives its place under MaxSockets back.
 func (h *handedConn) Close() error {
 	err := h.Conn.Close()
-	h.once.Do(func() { h.srv.handedOff.Add(-1) })
+	h.rel.done()
 	return err
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 
 	"github.com/gobwas/ws"
-	"golang.org/x/sys/unix"
 )
 
 // Refusal reasons, as counted in Stats.Refused.
@@ -21,11 +20,13 @@ const (
 	RefusedShuttingDown     = "shutting_down"     // accepted while the server was stopping
 	RefusedMaxSockets       = "max_sockets"       // Config.MaxSockets sockets already held
 	RefusedMaxConns         = "max_conns"         // 503: Config.MaxConns connections already admitted
+	RefusedTLSHandshake     = "tls_handshake"     // the TLS handshake failed (not TLS, no common version or cipher, bad SNI)
 )
 
 var refusalReasons = [...]string{
 	RefusedBadRequest, RefusedVersion, RefusedOrigin, RefusedPath,
 	RefusedHeadTooLarge, RefusedHandshakeTimeout, RefusedShuttingDown, RefusedMaxSockets, RefusedMaxConns,
+	RefusedTLSHandshake,
 }
 
 func refusalIndex(reason string) int {
@@ -230,7 +231,7 @@ func (c *Conn) readHandshake() {
 	if c.in == nil {
 		c.in = getBuf(limit)
 	}
-	n, err := unix.Read(int(c.fd), c.in[len(c.in):limit])
+	n, err := c.read(c.in[len(c.in):limit])
 	if !c.readOK(n, err) {
 		return
 	}
@@ -363,6 +364,9 @@ func (c *Conn) Accept() {
 	c.pauseReads(false)
 	if len(c.in) > 0 {
 		c.consume(c.in, true)
+	}
+	if c.tls != nil && c.state != stateClosed {
+		c.readTLS(false) // records that waited for the verdict
 	}
 }
 

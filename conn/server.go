@@ -296,6 +296,9 @@ func (ls *loopState) register(c *Conn) {
 		return
 	}
 	ls.handshakes.push(c, ls.now()+int64(ls.srv.cfg.HandshakeTimeout))
+	if cfg := ls.srv.cfg.TLS; cfg != nil {
+		c.startTLS(cfg)
+	}
 }
 
 // tick expires deadlines on loop l and says when it needs to run again.

@@ -62,6 +62,9 @@ func (c *Conn) write(op ws.OpCode, p []byte, control bool) error {
 		c.lastActive = ls.loopNow()
 	}
 	ls.stats.bytesOut.Add(uint64(total))
+	if c.tls != nil {
+		return c.writeTLS(hdr, p)
+	}
 	if c.outLen > 0 {
 		c.enqueue(hdr, p)
 		return nil

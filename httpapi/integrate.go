@@ -110,6 +110,7 @@ func (h *Handler) fillMessage(m *nats.Msg, r *http.Request, x *exchange, route *
 	}
 	hd[protocol.HeaderReceivedAt] = []string{strconv.FormatInt(x.start.UnixMilli(), 10)}
 	hd[protocol.HeaderMethod] = []string{r.Method}
+	hd[protocol.HeaderProtocol] = []string{r.Proto}
 	hd[protocol.HeaderPath] = []string{path}
 	if query != "" {
 		hd[protocol.HeaderQuery] = []string{query}

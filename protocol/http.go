@@ -20,6 +20,9 @@ const (
 	HeaderPath = "Gatecast-Path"
 	// HeaderQuery is the raw query string, without '?'; absent when empty.
 	HeaderQuery = "Gatecast-Query"
+	// HeaderProtocol is the client's HTTP version: "HTTP/1.1" or
+	// "HTTP/2.0".
+	HeaderProtocol = "Gatecast-Protocol"
 	// HeaderHost is the Host the client asked for.
 	HeaderHost = "Gatecast-Host"
 	// HeaderPathParams holds the route template's parameters, form-encoded

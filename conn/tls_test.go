@@ -1,0 +1,140 @@
+package conn_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/gatecast/gatecast/certs"
+	"github.com/gatecast/gatecast/conn"
+)
+
+// testTLS returns a server config with a fresh self-signed certificate for
+// 127.0.0.1 and a client config that trusts it.
+func testTLS(t testing.TB) (server, client *tls.Config) {
+	t.Helper()
+	certPEM, keyPEM, err := certs.SelfSigned([]string{"127.0.0.1", "localhost"}, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	return &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"h2", "http/1.1"}},
+		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+}
+
+func dialTLS(t *testing.T, srv *conn.Server, cfg *tls.Config) *client {
+	t.Helper()
+	nc, err := tls.DialWithDialer(&net.Dialer{Timeout: ioTimeout}, "tcp", srv.Addr().String(), cfg)
+	if err != nil {
+		t.Fatalf("TLS dial: %v", err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	return &client{t: t, nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+}
+
+func TestTLSWebSocket(t *testing.T) {
+	scfg, ccfg := testTLS(t)
+	ccfg.NextProtos = []string{"http/1.1"}
+	srv := startServer(t, conn.Config{TLS: scfg, MaxFrameBytes: 64 << 10}, &testHandler{})
+	c := dialTLS(t, srv, ccfg)
+	c.write([]byte(upgradeRequest("/")))
+	if resp, _ := c.readHead(); resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade over TLS: status %d", resp.StatusCode)
+	}
+	for _, size := range []int{0, 5, 125, 4096, 16 << 10, 40 << 10} {
+		msg := bytes.Repeat([]byte("t"), size)
+		c.writeFrame(ws.OpBinary, true, msg)
+		c.expectFrame(ws.OpBinary, msg)
+	}
+	// Several frames in one TLS write: every record is processed though
+	// the socket reports readable once.
+	var burst []byte
+	for i := range 20 {
+		burst = append(burst, maskedFrame(ws.OpText, true, []byte(fmt.Sprint(i)))...)
+	}
+	c.write(burst)
+	for i := range 20 {
+		c.expectFrame(ws.OpText, []byte(fmt.Sprint(i)))
+	}
+	c.writeFrame(ws.OpClose, true, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+	if code := c.expectClose(ws.StatusNormalClosure); code != "" {
+		t.Logf("close reason %q", code)
+	}
+}
+
+func TestTLSGarbageClosedAndCounted(t *testing.T) {
+	scfg, _ := testTLS(t)
+	srv := startServer(t, conn.Config{TLS: scfg}, &testHandler{})
+	c := dial(t, srv, 0)
+	c.write([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")) // plain HTTP to a TLS port
+	c.nc.SetReadDeadline(time.Now().Add(ioTimeout))
+	io.Copy(io.Discard, c.nc) // crypto/tls may answer with an alert; then EOF
+	waitFor(t, "a tls_handshake refusal", ioTimeout, func() bool { return srv.Stats().Refused[conn.RefusedTLSHandshake] == 1 })
+	waitFor(t, "the socket to be released", ioTimeout, func() bool { return srv.Stats().Sockets == 0 })
+}
+
+func TestTLSHandshakeTimeout(t *testing.T) {
+	scfg, _ := testTLS(t)
+	srv := startServer(t, conn.Config{TLS: scfg, HandshakeTimeout: 50 * time.Millisecond}, &testHandler{})
+	c := dial(t, srv, 0) // never sends a ClientHello
+	c.expectEOF()
+	waitFor(t, "a handshake timeout", ioTimeout, func() bool { return srv.Stats().Refused[conn.RefusedHandshakeTimeout] == 1 })
+}
+
+func TestTLSHTTPHandoff(t *testing.T) {
+	scfg, ccfg := testTLS(t)
+	hl := conn.NewHandoffListener(16)
+	srv := startServer(t, conn.Config{TLS: scfg, HTTP: hl.Hand}, &testHandler{})
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s %s", r.Proto, r.URL.Path, body)
+	})}
+	hs.Protocols = new(http.Protocols)
+	hs.Protocols.SetHTTP1(true)
+	hs.Protocols.SetHTTP2(true)
+	go hs.Serve(hl)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		hs.Shutdown(ctx)
+	})
+	for _, h2 := range []bool{false, true} {
+		tr := &http.Transport{TLSClientConfig: ccfg.Clone(), ForceAttemptHTTP2: h2}
+		if !h2 {
+			tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
+		}
+		hc := &http.Client{Transport: tr, Timeout: ioTimeout}
+		want := "HTTP/1.1"
+		if h2 {
+			want = "HTTP/2.0"
+		}
+		for i := range 2 { // the second request reuses the connection
+			resp, err := hc.Post("https://"+srv.Addr().String()+"/p", "text/plain", bytes.NewReader([]byte(fmt.Sprint(i))))
+			if err != nil {
+				t.Fatalf("h2=%v request %d: %v", h2, i, err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(got) != fmt.Sprintf("%s /p %d", want, i) {
+				t.Errorf("h2=%v request %d: got %q", h2, i, got)
+			}
+		}
+		tr.CloseIdleConnections()
+	}
+	waitFor(t, "handed-off TLS sockets to be released", ioTimeout, func() bool { return srv.Stats().HTTPSockets == 0 })
+}
