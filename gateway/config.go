@@ -14,6 +14,7 @@ import (
 	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/admission/jwtauth"
 	"github.com/gatecast/gatecast/admission/waf"
+	"github.com/gatecast/gatecast/certs"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/routes"
 )
@@ -39,7 +40,11 @@ type Config struct {
 	Auth      AuthConfig       `yaml:"auth"`
 	// WAF configures SQL injection and XSS detection on upgrades and
 	// messages (routes may change the mode). Nil: no WAF.
-	WAF    *waf.Config   `yaml:"waf"`
+	WAF *waf.Config `yaml:"waf"`
+	// TLS makes the client listener TLS only (wss://, https://, HTTP/2
+	// by ALPN) with these certificates, reloaded when their files change.
+	// Nil: plain ws:// and http://.
+	TLS    *certs.Config `yaml:"tls"`
 	NATS   NATSConfig    `yaml:"nats"`
 	Admin  AdminConfig   `yaml:"admin"`
 	Routes routes.Config `yaml:"routes"`
@@ -71,6 +76,11 @@ type HTTPConfig struct {
 	// CORS answers preflights and sets CORS headers for every HTTP route
 	// (routes may override it). Nil: no CORS.
 	CORS *admission.CORSConfig `yaml:"cors"`
+	// DemoPage serves the chat demo page (package demo, for the chat
+	// example's backend) at GET and HEAD / and its assets under /@demo/,
+	// ahead of the HTTP routes. Zero means off; keep it off in production.
+	// It needs Enabled.
+	DemoPage bool `yaml:"demo_page"`
 }
 
 func (h HTTPConfig) enabled() bool { return h.Enabled == nil || *h.Enabled }

@@ -19,6 +19,7 @@ import (
 	"github.com/gatecast/gatecast/admission"
 	"github.com/gatecast/gatecast/admission/jwtauth"
 	"github.com/gatecast/gatecast/admission/waf"
+	"github.com/gatecast/gatecast/demo"
 	"github.com/gatecast/gatecast/httpapi"
 
 	"github.com/nats-io/nats.go"
@@ -27,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gatecast/gatecast/broker"
+	"github.com/gatecast/gatecast/certs"
 	"github.com/gatecast/gatecast/conn"
 	"github.com/gatecast/gatecast/routes"
 )
@@ -48,6 +50,7 @@ type Gateway struct {
 	apiSrv  *http.Server
 	handoff *conn.HandoffListener
 	access  *accesslog.Logger
+	certs   *certs.Store // nil without tls
 
 	admin   *http.Server
 	adminLn net.Listener
@@ -98,11 +101,21 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.HTTP.DemoPage && !cfg.HTTP.enabled() {
+		return nil, errors.New("http.demo_page needs HTTP on the client listener: remove http.enabled: false")
+	}
+	var store *certs.Store
+	if cfg.TLS != nil {
+		if store, err = certs.New(*cfg.TLS, log); err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		cc.TLS = store.TLSConfig()
+	}
 	adm, err := admission.New(cfg.Admission)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry(), adm: adm, verifier: verifier}
+	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry(), adm: adm, verifier: verifier, certs: store}
 	g.token = cfg.Admin.Token
 	if g.token == "" {
 		g.token = os.Getenv("GATECAST_ADMIN_TOKEN")
@@ -156,11 +169,23 @@ func New(cfg Config, log *slog.Logger) (*Gateway, error) {
 		if maxHead == 0 {
 			maxHead = 10 << 10
 		}
-		g.apiSrv = &http.Server{Handler: g.api, MaxHeaderBytes: maxHead,
+		var h http.Handler = g.api
+		if cfg.HTTP.DemoPage {
+			// Upgrades to the page's path never get here: the event loop
+			// keeps them, so the page and its WebSocket share "/".
+			h = demo.Handler(cc.Path, g.api)
+		}
+		g.apiSrv = &http.Server{Handler: h, MaxHeaderBytes: maxHead,
 			ReadTimeout: cfg.HTTP.ReadTimeout, IdleTimeout: cfg.HTTP.IdleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
 		if g.apiSrv.ReadTimeout == 0 {
 			g.apiSrv.ReadTimeout = 30 * time.Second
+		}
+		if cc.TLS != nil {
+			// TLS clients that negotiate h2 by ALPN get HTTP/2.
+			g.apiSrv.Protocols = new(http.Protocols)
+			g.apiSrv.Protocols.SetHTTP1(true)
+			g.apiSrv.Protocols.SetHTTP2(true)
 		}
 		if g.apiSrv.IdleTimeout == 0 {
 			g.apiSrv.IdleTimeout = 60 * time.Second
@@ -202,6 +227,9 @@ func (g *Gateway) Start() error {
 	if err := g.ws.Listen("tcp", g.cfg.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", g.cfg.Listen, err)
 	}
+	if g.certs != nil {
+		g.certs.Start()
+	}
 	if g.apiSrv != nil {
 		g.handoff.SetAddr(g.ws.Addr)
 		go func() {
@@ -235,12 +263,19 @@ func (g *Gateway) Start() error {
 			natsURL = "in-process only"
 		}
 	}
+	wsScheme, httpScheme := "ws", "http"
+	if g.certs != nil {
+		wsScheme, httpScheme = "wss", "https"
+	}
 	httpURL := "off"
 	if g.api != nil {
-		httpURL = "http://" + g.ws.Addr().String() + "/"
+		httpURL = httpScheme + "://" + g.ws.Addr().String() + "/"
 	}
-	g.log.Info("gatecast listening", "websocket", "ws://"+g.ws.Addr().String()+g.ws.Config().Path, "http", httpURL,
+	g.log.Info("gatecast listening", "websocket", wsScheme+"://"+g.ws.Addr().String()+g.ws.Config().Path, "http", httpURL,
 		"admin", admin, "nats", natsURL, "node", g.hub.Node())
+	if g.cfg.HTTP.DemoPage {
+		g.log.Info("demo page on (http.demo_page); keep it off in production", "url", httpURL)
+	}
 	return nil
 }
 
@@ -311,6 +346,9 @@ func (g *Gateway) Shutdown(ctx context.Context) error {
 			acancel()
 		}
 		g.access.Close()
+		if g.certs != nil {
+			g.certs.Close()
+		}
 		g.stopErr = err
 	})
 	return g.stopErr

@@ -123,7 +123,9 @@ func TestHTTPWAF(t *testing.T) {
 				func() httpResult {
 					return do(t, g, "POST", "/search", strings.NewReader("name=x&bio=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E"), "Content-Type", "application/x-www-form-urlencoded")
 				},
-				func() httpResult { return do(t, g, "GET", "/search", nil, "Cookie", "sid=1' UNION SELECT password FROM users--") },
+				func() httpResult {
+					return do(t, g, "GET", "/search", nil, "Cookie", "sid=1' UNION SELECT password FROM users--")
+				},
 			}
 			want := http.StatusForbidden
 			if mode == waf.ModeCount {

@@ -1,6 +1,6 @@
 // Command gatecast runs the gatecast WebSocket gateway.
 //
-//	gatecast serve [--listen :8080] [--admin-listen 127.0.0.1:9090] [--config FILE]
+//	gatecast serve [--listen :8080] [--admin-listen 127.0.0.1:9090] [--config FILE] [--demo]
 //	gatecast connect ws://127.0.0.1:8080/
 package main
 
@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/gatecast/gatecast/certs"
 	"github.com/gatecast/gatecast/gateway"
 	"github.com/gatecast/gatecast/netpoll"
 )
@@ -66,6 +67,9 @@ func serve(args []string) int {
 	natsKey := fs.String("nats-key", "", "client key `file` for TLS to --nats-url")
 	nodeID := fs.String("node-id", "", "this node's `id` in connection ids (default: random)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	tlsCert := fs.String("tls-cert", "", "certificate `file` (PEM): the client listener speaks TLS only (wss://, https://); with --tls-key")
+	tlsKey := fs.String("tls-key", "", "private key `file` (PEM) for --tls-cert")
+	demoPage := fs.Bool("demo", false, "serve the chat demo page at http://HOST:PORT/ (http.demo_page; for trying gatecast, keep it off in production)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -101,6 +105,16 @@ func serve(args []string) int {
 		if *flagValue != "" {
 			*field = *flagValue
 		}
+	}
+	if *demoPage {
+		cfg.HTTP.DemoPage = true
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(os.Stderr, "gatecast: --tls-cert and --tls-key go together (run `gatecast cert` for a development pair)")
+		return 2
+	}
+	if *tlsCert != "" {
+		cfg.TLS = &certs.Config{Certificates: []certs.Pair{{CertFile: *tlsCert, KeyFile: *tlsKey}}}
 	}
 
 	if limit, err := netpoll.RaiseFDLimit(); err != nil {
