@@ -13,12 +13,13 @@ LOADGEN     := $(BIN)/gatecast-bench
 all: build
 
 ## run: the gateway on its embedded defaults (ws://localhost:8080/, embedded NATS on 127.0.0.1:4222,
-##      admin on 127.0.0.1:9090) with the chat example as its backend; Ctrl-C stops both
+##      admin on 127.0.0.1:9090) with the chat example as its backend and the demo page on; Ctrl-C stops both
 run: build
-	@echo "gatecast: ws://127.0.0.1:8080/ with the chat backend (examples/chat). In another terminal:"
-	@echo "  $(GATECAST) connect ws://127.0.0.1:8080/"
+	@echo "gatecast: ws://127.0.0.1:8080/ with the chat backend (examples/chat)."
+	@echo "  demo page: open http://127.0.0.1:8080/ in a browser (two tabs: two chat users)"
+	@echo "  or, in another terminal: $(GATECAST) connect ws://127.0.0.1:8080/"
 	@echo '  then type: {"action":"join","room":"lobby"}  and  {"action":"send","room":"lobby","text":"hi"}'
-	@$(BIN)/chat & chat=$$!; trap 'kill $$chat 2>/dev/null' EXIT INT TERM; $(GATECAST) serve
+	@$(BIN)/chat & chat=$$!; trap 'kill $$chat 2>/dev/null' EXIT INT TERM; $(GATECAST) serve --demo
 
 ## build: bin/gatecast, bin/gatecast-bench and the example backends (bin/chat, bin/echo, bin/llmstream)
 build:
@@ -38,6 +39,8 @@ lint: vet staticcheck
 
 race:
 	$(GO) test -race -shuffle=on -timeout 10m ./...
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  echo "race: chromium not installed: browser end-to-end tests skipped (apt-get install -y chromium)"
 
 benchsmoke:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 10m ./...

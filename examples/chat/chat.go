@@ -21,6 +21,10 @@ type (
 		Room         string `json:"room"`
 		ConnectionID string `json:"connectionId"`
 		Name         string `json:"name,omitempty"`
+		// You marks the copy sent to the one concerned: it is how a
+		// client learns its own connection id, even when another
+		// member's notice arrives first.
+		You bool `json:"you,omitempty"`
 	}
 	// chatMessage is what "send" publishes to a room.
 	chatMessage struct {
@@ -126,6 +130,7 @@ func (ch *chat) join(ctx context.Context, m *backend.Message) ([]byte, error) {
 			return nil, err
 		}
 	}
+	n.You = true
 	ch.tell(ctx, m.ConnectionID, n)
 	return nil, nil
 }
@@ -153,6 +158,7 @@ func (ch *chat) leave(ctx context.Context, m *backend.Message) ([]byte, error) {
 	if err := ch.publish(req.Room, n); err != nil {
 		return nil, err
 	}
+	n.You = true
 	ch.tell(ctx, m.ConnectionID, n) // no longer a member: the publish skips it
 	return nil, nil
 }

@@ -162,6 +162,15 @@ func (h *harness) command(n int) *nats.Msg {
 	}
 }
 
+func decodeJSON(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%q: %v", b, err)
+	}
+	return v
+}
+
 func wantJSON(t *testing.T, what string, got map[string]any, want string) {
 	t.Helper()
 	var w map[string]any
@@ -188,9 +197,11 @@ func TestJoinSendLeave(t *testing.T) {
 	if hdr.Get(protocol.HeaderExclude) != ann {
 		t.Errorf("joined notice excludes %q, want the joiner", hdr.Get(protocol.HeaderExclude))
 	}
-	if c := h.command(2); c.Subject != "gatecast.conn.n1.0000000000000001.send" {
+	c := h.command(2)
+	if c.Subject != "gatecast.conn.n1.0000000000000001.send" {
 		t.Errorf("second command %s, want the joiner's confirmation", c.Subject)
 	}
+	wantJSON(t, "joiner's confirmation", decodeJSON(t, c.Data), `{"type":"joined","room":"lobby","connectionId":"`+ann+`","name":"ann","you":true}`)
 
 	// "send" comes right after "join" on another route; it is still
 	// handled after it.
@@ -207,6 +218,11 @@ func TestJoinSendLeave(t *testing.T) {
 	}
 	left, _ := h.published("lobby")
 	wantJSON(t, "left notice", left, `{"type":"left","room":"lobby","connectionId":"`+ann+`","name":"ann"}`)
+	if c := h.command(4); c.Subject != "gatecast.conn.n1.0000000000000001.send" {
+		t.Errorf("fourth command %s, want the leaver's confirmation", c.Subject)
+	} else {
+		wantJSON(t, "leaver's confirmation", decodeJSON(t, c.Data), `{"type":"left","room":"lobby","connectionId":"`+ann+`","name":"ann","you":true}`)
+	}
 }
 
 func TestDisconnectLeavesEveryRoom(t *testing.T) {
