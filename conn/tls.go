@@ -321,21 +321,19 @@ func (c *Conn) writeRaw(b []byte) error {
 	return nil
 }
 
-// writeTLS encrypts one frame (or raw bytes) and writes the records.
+// writeTLS encrypts one frame (or raw bytes) and writes the records:
+// header and payload in one Write, so they share records and syscalls.
 // Loop goroutine.
 func (c *Conn) writeTLS(hdr, p []byte) error {
 	ls := c.ls
-	if len(hdr)+len(p) <= len(ls.wbuf) {
-		k := copy(ls.wbuf, hdr)
-		copy(ls.wbuf[k:], p)
-		_, err := c.tls.conn.Write(ls.wbuf[:k+len(p)])
-		return err
+	total := len(hdr) + len(p)
+	buf := ls.wbuf
+	if total > len(buf) {
+		buf = getBuf(total)
+		defer putBuf(buf)
 	}
-	if len(hdr) > 0 {
-		if _, err := c.tls.conn.Write(hdr); err != nil {
-			return err
-		}
-	}
-	_, err := c.tls.conn.Write(p)
+	k := copy(buf[:total], hdr)
+	copy(buf[k:total], p)
+	_, err := c.tls.conn.Write(buf[:total])
 	return err
 }

@@ -672,7 +672,12 @@ func calibrate() {
 		fmt.Printf("  calib %-32s %7.0f ns wall %7.0f ns cpu\n", t.name, v[2], c[2])
 	}
 	unix.Close(null)
-	unix.Close(pp[0]); unix.Close(pp[1]); unix.Close(sp[0]); unix.Close(sp[1]); unix.Close(udp); unix.Close(udp2)
+	unix.Close(pp[0])
+	unix.Close(pp[1])
+	unix.Close(sp[0])
+	unix.Close(sp[1])
+	unix.Close(udp)
+	unix.Close(udp2)
 }
 
 // waitQuiet waits (up to 2 minutes) until the machine has been nearly idle for
