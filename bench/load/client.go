@@ -33,8 +33,11 @@ func RunClient(ctx context.Context, cfg ClientConfig, control io.Reader, events 
 		return fmt.Errorf("load: %d connections need more than the %d file descriptors one process may hold; spread them over more processes", cfg.Conns, limit)
 	}
 	start, eof := watchControl(control)
-	if cfg.Mode == NATSEcho {
+	switch cfg.Mode {
+	case NATSEcho:
 		return runNATSEcho(ctx, cfg, start, eof, events)
+	case Handshake:
+		return runHandshakes(ctx, cfg, start, eof, events)
 	}
 
 	conns, err := openAll(ctx, cfg)

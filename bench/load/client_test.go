@@ -234,7 +234,12 @@ func TestConfigArgsRoundTrip(t *testing.T) {
 				Hold: time.Minute, Sweep: time.Second, DialConcurrency: 8,
 				DialTimeout: 2 * time.Second, OpenTimeout: 30 * time.Second,
 				Join: `{"action":"join","topic":"a b"}`, Subject: "x.y", RequestersPerConn: 10,
+				TLS: true, TLSCAFile: "/tmp/ca.pem", TLSInsecure: true, TLSFullRecords: true,
 			},
+		},
+		{
+			name: "primed idle over wss",
+			cfg:  load.ClientConfig{URL: "wss://127.0.0.1:1/", Conns: 2, TLS: true, Prime: 16384},
 		},
 	}
 	for _, tt := range tests {
@@ -266,6 +271,10 @@ func TestConfigRejectsNonsense(t *testing.T) {
 		{
 			name: "unknown mode",
 			args: []string{"--url=ws://127.0.0.1:1/", "--conns=1", "--mode=storm"},
+		},
+		{
+			name: "prime outside idle mode",
+			args: []string{"--url=ws://127.0.0.1:1/", "--conns=1", "--mode=echo", "--prime=16384"},
 		},
 	}
 	for _, tt := range tests {

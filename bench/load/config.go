@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -29,14 +30,39 @@ const (
 	// of them share one NATS connection), each requesting Subject and
 	// waiting for the reply, which must be the request's body.
 	NATSEcho Mode = "nats-echo"
+	// Handshake runs Conns loops that each open a connection (TCP, TLS
+	// if set, the upgrade), close it with the closing handshake and open
+	// the next, until Duration; see runHandshakes.
+	Handshake Mode = "handshake"
 )
 
 // ClientConfig describes one client process. Every zero field takes the
 // default named in its comment; URL and Conns are required.
 type ClientConfig struct {
-	URL   string // ws://host:port/path of the server
+	URL   string // ws://host:port/path of the server; wss:// sets TLS
 	Conns int    // connections to open
 	Mode  Mode   // zero: Idle
+
+	// TLS dials with crypto/tls (wss://), offering ALPN http/1.1 only, no
+	// session resumption. Zero: plain, unless URL is wss://.
+	TLS bool
+	// TLSCAFile is a PEM file of the certificates to trust, such as the
+	// self-signed one the server was given. Zero: the system roots.
+	TLSCAFile string
+	// TLSInsecure skips verifying the server's certificate. Zero: verify.
+	TLSInsecure bool
+	// TLSFullRecords sends records of up to 16 KiB from the first byte,
+	// as browsers do, instead of crypto/tls's dynamic record sizing
+	// (records of one TCP segment at first, growing over the first
+	// 128 KiB): what the server must buffer for one record depends on it.
+	// Zero: dynamic sizing.
+	TLSFullRecords bool
+
+	// Prime makes each idle connection, once open, send one binary
+	// message of this many bytes and read its echo before it goes idle,
+	// so that what the server holds afterwards shows whether the buffers
+	// that grew for the message shrank back. Zero: no message.
+	Prime int
 
 	// Source is the local IP to dial from, such as "127.0.0.2". Each
 	// source address has its own ~28,000 ephemeral ports towards one
@@ -44,7 +70,7 @@ type ClientConfig struct {
 	Source string
 
 	Size     int           // echo payload in bytes; zero: 64
-	Duration time.Duration // echo loop length, the hard bound on it; zero: 10s
+	Duration time.Duration // echo or handshake loop length, the hard bound on it; zero: 10s
 	// Rounds stops the echo loop after this many round trips over all
 	// connections (split evenly), if that comes before Duration. Zero: no
 	// count limit.
@@ -81,6 +107,9 @@ func (c ClientConfig) withDefaults() ClientConfig {
 	if c.Mode == "" {
 		c.Mode = Idle
 	}
+	if strings.HasPrefix(c.URL, "wss://") {
+		c.TLS = true
+	}
 	if c.Size == 0 {
 		c.Size = 64
 	}
@@ -107,10 +136,12 @@ func (c ClientConfig) validate() error {
 		return errors.New("load: no server URL; pass --url ws://HOST:PORT/")
 	case c.Conns <= 0:
 		return fmt.Errorf("load: --conns must be positive, got %d", c.Conns)
-	case c.Mode != "" && c.Mode != Idle && c.Mode != Echo && c.Mode != FanOut && c.Mode != NATSEcho:
-		return fmt.Errorf("load: unknown --mode %q; use idle, echo, fanout or nats-echo", c.Mode)
-	case c.Size < 0 || c.Rounds < 0 || c.DialConcurrency < 0 || c.RequestersPerConn < 0:
-		return errors.New("load: --size, --rounds, --dial-concurrency and --requesters-per-conn must not be negative")
+	case c.Mode != "" && c.Mode != Idle && c.Mode != Echo && c.Mode != FanOut && c.Mode != NATSEcho && c.Mode != Handshake:
+		return fmt.Errorf("load: unknown --mode %q; use idle, echo, fanout, nats-echo or handshake", c.Mode)
+	case c.Size < 0 || c.Rounds < 0 || c.DialConcurrency < 0 || c.RequestersPerConn < 0 || c.Prime < 0:
+		return errors.New("load: --size, --rounds, --dial-concurrency, --requesters-per-conn and --prime must not be negative")
+	case c.Prime > 0 && c.Mode != "" && c.Mode != Idle:
+		return fmt.Errorf("load: --prime is for idle mode, not %s", c.Mode)
 	}
 	return nil
 }
@@ -119,7 +150,12 @@ func (c ClientConfig) validate() error {
 func (c *ClientConfig) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.URL, "url", c.URL, "server URL, ws://HOST:PORT/")
 	fs.IntVar(&c.Conns, "conns", c.Conns, "connections to open")
-	fs.StringVar((*string)(&c.Mode), "mode", string(c.Mode), "idle, echo, fanout or nats-echo")
+	fs.StringVar((*string)(&c.Mode), "mode", string(c.Mode), "idle, echo, fanout, nats-echo or handshake")
+	fs.BoolVar(&c.TLS, "tls", c.TLS, "dial with TLS (wss://), ALPN http/1.1; a wss:// URL sets it")
+	fs.StringVar(&c.TLSCAFile, "tls-ca", c.TLSCAFile, "TLS: PEM file of the certificates to trust (default the system roots)")
+	fs.BoolVar(&c.TLSInsecure, "tls-insecure", c.TLSInsecure, "TLS: do not verify the server's certificate")
+	fs.BoolVar(&c.TLSFullRecords, "tls-full-records", c.TLSFullRecords, "TLS: send 16 KiB records from the start, as browsers do (default: crypto/tls's dynamic record sizing)")
+	fs.IntVar(&c.Prime, "prime", c.Prime, "idle: bytes of one message each connection sends and reads back before idling (default none)")
 	fs.StringVar(&c.Source, "source", c.Source, "local IP to dial from, e.g. 127.0.0.2")
 	fs.IntVar(&c.Size, "size", c.Size, "echo payload bytes (default 64)")
 	fs.DurationVar(&c.Duration, "duration", c.Duration, "echo loop length (default 10s)")
@@ -170,6 +206,19 @@ func (c ClientConfig) Args() []string {
 	if c.Mode != "" {
 		add("mode", string(c.Mode))
 	}
+	if c.TLS {
+		add("tls", "true")
+	}
+	if c.TLSCAFile != "" {
+		add("tls-ca", c.TLSCAFile)
+	}
+	if c.TLSInsecure {
+		add("tls-insecure", "true")
+	}
+	if c.TLSFullRecords {
+		add("tls-full-records", "true")
+	}
+	addInt("prime", c.Prime)
 	if c.Source != "" {
 		add("source", c.Source)
 	}

@@ -2,11 +2,13 @@
 // WebSocket connections from a chosen loopback source address and holds
 // them idle, drives a closed echo loop over them, or receives a topic's
 // fan-out on them (measuring publish-to-receive latency and loss); it can
-// also run the echo loop over NATS request/reply. It runs such clients as
-// child processes so that one measurement can spread its connections over
-// several processes (each process may hold at most 20,000 file
-// descriptors here), and its Publisher drives a fan-out from the parent,
-// keeping a bounded window of messages in flight.
+// also run the echo loop over NATS request/reply, or open and close
+// connections in closed loops to measure handshakes. Every WebSocket mode
+// can dial with TLS (wss://). It runs such clients as child processes so
+// that one measurement can spread its connections over several processes
+// (each process may hold at most 20,000 file descriptors here), and its
+// Publisher drives a fan-out from the parent, keeping a bounded window of
+// messages in flight.
 //
 // A client reports on its standard output as JSON lines ([Event]), which is
 // what the parent reads through [Worker]:
@@ -24,8 +26,10 @@
 // Concurrency: [RunClient] owns every goroutine it starts and returns only
 // after they are done. Idle mode uses one sweeping goroutine for all
 // connections (it answers the server's pings); echo mode uses one goroutine
-// per connection, nats-echo one per requester; fan-out mode one goroutine
-// with an epoll set of its own for all connections (Linux only). A
+// per connection, nats-echo one per requester, handshake mode one per
+// loop; fan-out mode one goroutine with an epoll set of its own for all
+// connections (Linux only). An idle TLS connection costs no goroutine
+// either: the sweep reads its socket without blocking under crypto/tls. A
 // [Worker] is safe to use from one goroutine at a time, except Progress
 // and Progressed, which are safe from any.
 package load

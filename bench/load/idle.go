@@ -68,6 +68,9 @@ func hold(ctx context.Context, conns []*conn, cfg ClientConfig, release <-chan s
 // sweep reads everything that has arrived on c without waiting and answers
 // the control frames in it.
 func (c *conn) sweep(buf []byte) error {
+	if c.sock != nil {
+		return c.sweepTLS(buf)
+	}
 	for {
 		n, err := readNow(c.nc, buf)
 		c.pending = append(c.pending, buf[:n]...)

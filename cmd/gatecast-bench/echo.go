@@ -34,10 +34,12 @@ func runEcho(ctx context.Context, args []string) error {
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "length of the echo loop")
 	fs.IntVar(&f.procs, "procs", 2, "client processes to spread the connections over")
 	fs.DurationVar(&f.openTimeout, "open-timeout", 60*time.Second, "time for the connections to open")
+	f.registerTLS(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	targets, err := f.targets()
+	targets, err := f.targetsOrTLS(fs)
+	defer f.cert.remove()
 	if err != nil {
 		return err
 	}
@@ -80,7 +82,7 @@ func measureEcho(ctx context.Context, name string, f *echoFlags, fleet *load.Fle
 	defer srv.stop()
 	defer fleet.Kill()
 
-	cfg := load.ClientConfig{URL: srv.url, Mode: load.Echo, Conns: f.conns, Size: f.size, Duration: f.duration, WaitStart: true, OpenTimeout: f.openTimeout}
+	cfg := load.ClientConfig{URL: srv.url, TLSCAFile: srv.caFile, Mode: load.Echo, Conns: f.conns, Size: f.size, Duration: f.duration, WaitStart: true, OpenTimeout: f.openTimeout}
 	logf("%s: %d connections echo %d-byte messages for %v", name, f.conns, f.size, f.duration)
 	if run.closedLoop, err = runClosedLoop(ctx, fleet, srv, cfg, f.procs); err != nil {
 		return run, err

@@ -25,6 +25,9 @@ type idleFlags struct {
 	quiet       time.Duration // RSS unchanged this long counts as settled
 	settleMax   time.Duration // longest wait for RSS to settle
 	openTimeout time.Duration // for one level's connections to open
+	prime       int           // bytes each connection sends and reads back before idling
+	fullRecords bool          // TLS clients send 16 KiB records, as browsers do
+	heapDir     string        // where to save the server's heap profile at each level
 }
 
 // idlePoint is the server at one number of idle connections.
@@ -55,10 +58,15 @@ func runIdle(ctx context.Context, args []string) error {
 	fs.DurationVar(&f.quiet, "settle", time.Second, "RSS unchanged this long counts as settled")
 	fs.DurationVar(&f.settleMax, "settle-max", 15*time.Second, "longest wait for RSS to settle at a level")
 	fs.DurationVar(&f.openTimeout, "open-timeout", 60*time.Second, "time for one level's connections to open")
+	f.registerTLS(fs)
+	fs.IntVar(&f.prime, "prime", 0, "each connection sends one message of this many `bytes` and reads its echo before it goes idle (0: none)")
+	fs.BoolVar(&f.fullRecords, "tls-full-records", false, "with --tls, the clients send 16 KiB TLS records from the start, as browsers do, instead of Go's small first records")
+	fs.StringVar(&f.heapDir, "heap-profile", "", "save the server's heap profile at each level into this `directory` (gatecast only; the profile forces a GC, which moves the RSS of later levels: take the figures from a run without it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	targets, err := f.targets()
+	targets, err := f.targetsOrTLS(fs)
+	defer f.cert.remove()
 	if err != nil {
 		return err
 	}
@@ -136,7 +144,7 @@ func measureIdle(ctx context.Context, name string, f *idleFlags, fleet *load.Fle
 	held := 0
 	for _, level := range f.levels {
 		openCtx, cancel := context.WithTimeout(ctx, f.openTimeout+10*time.Second)
-		cfg := load.ClientConfig{URL: srv.url, Mode: load.Idle, OpenTimeout: f.openTimeout}
+		cfg := load.ClientConfig{URL: srv.url, TLSCAFile: srv.caFile, TLSFullRecords: f.fullRecords, Mode: load.Idle, Prime: f.prime, OpenTimeout: f.openTimeout}
 		ws, err := fleet.Open(openCtx, cfg, load.SharesOf(level-held, 5000/f.procsPer))
 		cancel()
 		if err != nil {
@@ -154,6 +162,11 @@ func measureIdle(ctx context.Context, name string, f *idleFlags, fleet *load.Fle
 			run.Problems = append(run.Problems, fmt.Sprintf("at %d connections the server holds only %d file descriptors", level, p.FDs))
 		}
 		run.Levels = append(run.Levels, p)
+		if f.heapDir != "" && name != targetBaseline {
+			if err := saveHeapProfile(ctx, srv, f.heapDir, level); err != nil {
+				return run, err
+			}
+		}
 		logf("%s: %d conns, RSS %s, %d threads, %d goroutines, settled %v", name, level, mib(p.RSS), p.Threads, p.Goroutines, p.Settled)
 	}
 

@@ -21,6 +21,7 @@ commands:
   echo      echo round trips per second and latency percentiles
   fanout    topic fan-out: deliveries per second and publish-to-receive latency
   route     gatecast's route round trip to a NATS backend against direct NATS
+  handshakes  connections opened and closed per second, gatecast plain and with TLS
   baseline  run the baseline server (echo, /broadcast hub) until SIGINT or SIGTERM
   client    run one load client process (used by the other commands)
 
@@ -45,6 +46,12 @@ func main() {
 		err = runFanOut(ctx, args)
 	case "route":
 		err = runRoute(ctx, args)
+	case "handshakes":
+		err = runHandshakeBench(ctx, args)
+	case "connect-storm":
+		err = runConnectStorm(ctx, args)
+	case "storm-client":
+		err = runStormClient(ctx, args)
 	case "baseline":
 		err = runBaseline(ctx, args)
 	case "client":

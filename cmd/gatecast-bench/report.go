@@ -82,6 +82,7 @@ func printIdle(w io.Writer, runs []idleRun) {
 		Benchmark string    `json:"benchmark"`
 		Runs      []idleRun `json:"runs"`
 		Ratio     float64   `json:"baseline_over_gatecast,omitempty"`
+		TLSExtra  float64   `json:"tls_minus_plain_bytes_per_conn,omitempty"`
 	}{Benchmark: "idle", Runs: runs}
 	fmt.Fprintln(w)
 	for _, r := range runs {
@@ -93,6 +94,10 @@ func printIdle(w io.Writer, runs []idleRun) {
 	if okb && okg {
 		out.Ratio = ratio(b.BytesPerConn, g.BytesPerConn)
 		fmt.Fprintf(w, "baseline/gatecast: %.2fx the memory per connection\n", out.Ratio)
+	}
+	if t, okt := find(runs, targetGatecastTLS, name); okt && okg {
+		out.TLSExtra = t.BytesPerConn - g.BytesPerConn
+		fmt.Fprintf(w, "gatecast-tls - gatecast: %+.0f bytes/conn (%.1f KiB) for TLS\n", out.TLSExtra, out.TLSExtra/1024)
 	}
 	j, _ := json.Marshal(out)
 	fmt.Fprintf(w, "%s\n", j)
@@ -122,6 +127,9 @@ func printEcho(w io.Writer, runs []echoRun) {
 		Runs       []echoRun `json:"runs"`
 		Throughput float64   `json:"throughput_gatecast_over_baseline,omitempty"`
 		P99        float64   `json:"p99_gatecast_over_baseline,omitempty"`
+		TLSThrough float64   `json:"throughput_tls_over_plain,omitempty"`
+		TLSPerCPU  float64   `json:"per_server_cpu_tls_over_plain,omitempty"`
+		TLSP99     float64   `json:"p99_tls_over_plain,omitempty"`
 	}{Benchmark: "echo", Runs: runs}
 	name := func(r echoRun) string { return r.Target }
 	b, okb := find(runs, targetBaseline, name)
@@ -130,6 +138,10 @@ func printEcho(w io.Writer, runs []echoRun) {
 		out.Throughput = ratio(g.PerSecond, b.PerSecond)
 		out.P99 = ratio(g.P99US, b.P99US)
 		fmt.Fprintf(w, "\ngatecast/baseline: %.2fx the round trips per second, %.2fx the p99 latency\n", out.Throughput, out.P99)
+	}
+	if t, okt := find(runs, targetGatecastTLS, name); okt && okg {
+		out.TLSThrough, out.TLSPerCPU, out.TLSP99 = ratio(t.PerSecond, g.PerSecond), ratio(t.PerCPUSecond, g.PerCPUSecond), ratio(t.P99US, g.P99US)
+		fmt.Fprintf(w, "\ngatecast-tls/gatecast: %.2fx the round trips per second, %.2fx per server CPU-second, %.2fx the p99 latency\n", out.TLSThrough, out.TLSPerCPU, out.TLSP99)
 	}
 	j, _ := json.Marshal(out)
 	fmt.Fprintf(w, "%s\n", j)

@@ -36,6 +36,8 @@ type targetFlags struct {
 	gatecastBin string
 	gatecastArg string
 	path        string
+	tls         bool       // --tls: gatecast plain and with TLS (see targetsOrTLS)
+	cert        *benchCert // what the TLS target serves; set by targetsOrTLS
 }
 
 func (t *targetFlags) register(fs *flag.FlagSet) {
@@ -69,6 +71,7 @@ type serverProc struct {
 	addr   string // WebSocket listener
 	admin  string // metrics listener
 	url    string // what clients dial
+	caFile string // the certificate a TLS server serves, for its clients to trust
 	exited chan struct{}
 	err    error // how it exited; set before exited closes
 }
@@ -101,7 +104,7 @@ func startServerSpec(ctx context.Context, name string, tf *targetFlags, spec ser
 	var cmd *exec.Cmd
 	var confFile string
 	switch name {
-	case targetGatecast:
+	case targetGatecast, targetGatecastTLS:
 		// The baseline echoes; so does gatecast's echo integration, with
 		// NATS in-process only so no port is taken, unless spec says
 		// otherwise.
@@ -116,6 +119,9 @@ func startServerSpec(ctx context.Context, name string, tf *targetFlags, spec ser
 		}
 		if natsListen == "" {
 			natsListen = "off"
+		}
+		if name == targetGatecastTLS {
+			config += tf.cert.configSection()
 		}
 		_, err = fmt.Fprint(conf, config)
 		if cerr := conf.Close(); err == nil {
@@ -145,6 +151,9 @@ func startServerSpec(ctx context.Context, name string, tf *targetFlags, spec ser
 	}
 	p := &serverProc{name: name, cmd: cmd, addr: addr, admin: admin, exited: make(chan struct{})}
 	p.url = "ws://" + addr + "/" + strings.TrimPrefix(tf.path, "/")
+	if name == targetGatecastTLS {
+		p.url, p.caFile = "wss://"+strings.TrimPrefix(p.url, "ws://"), tf.cert.certFile
+	}
 	go func() {
 		p.err = cmd.Wait()
 		if confFile != "" {
