@@ -22,6 +22,7 @@ commands:
   fanout    topic fan-out: deliveries per second and publish-to-receive latency
   route     gatecast's route round trip to a NATS backend against direct NATS
   handshakes  connections opened and closed per second, gatecast plain and with TLS
+  connect-storm  5,000 upgrade attempts/s against the 500/s connect rate: admitted vs allowance, echo p99 of open connections
   baseline  run the baseline server (echo, /broadcast hub) until SIGINT or SIGTERM
   client    run one load client process (used by the other commands)
 
