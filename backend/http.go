@@ -252,12 +252,7 @@ func (w *responseWriter) start() error {
 	m := w.message(protocol.StreamStart, "")
 	m.Reply = inbox
 	w.header.Del("Content-Length")
-	for name, vs := range w.header {
-		if protocol.HTTPHeaderForwarded(protocol.CanonicalHeader(name)) {
-			m.Header[name] = vs
-		}
-	}
-	m.Header[protocol.HeaderStatus] = []string{strconv.Itoa(w.status)}
+	w.putHeader(m)
 	return w.publish(m)
 }
 
@@ -370,16 +365,22 @@ func (w *responseWriter) finish(failure string) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	w.putHeader(m)
+	m.Data = w.buf.Bytes()
+	if err := w.c.nc.PublishMsg(m); err != nil {
+		w.c.cfg.Logger.Warn("gatecast backend: could not answer an HTTP request", "err", err)
+	}
+}
+
+// putHeader puts the status and the response headers a backend may set
+// (see protocol.HTTPHeaderForwarded) on m.
+func (w *responseWriter) putHeader(m *nats.Msg) {
 	for name, vs := range w.header {
 		if protocol.HTTPHeaderForwarded(protocol.CanonicalHeader(name)) {
 			m.Header[name] = vs
 		}
 	}
 	m.Header[protocol.HeaderStatus] = []string{strconv.Itoa(w.status)}
-	m.Data = w.buf.Bytes()
-	if err := w.c.nc.PublishMsg(m); err != nil {
-		w.c.cfg.Logger.Warn("gatecast backend: could not answer an HTTP request", "err", err)
-	}
 }
 
 func (w *responseWriter) stopControl() {

@@ -10,10 +10,10 @@ import (
 
 // wafMode is the WAF mode for route r: its own, or the firewall's.
 func (h *Hub) wafMode(r *routes.Route) waf.Mode {
-	if r != nil && r.WAF != "" {
-		return waf.Mode(r.WAF)
+	if r == nil {
+		return h.cfg.WAF.Mode()
 	}
-	return h.cfg.WAF.Mode()
+	return h.cfg.WAF.ModeFor(r.WAF)
 }
 
 // inspectUpgrade runs the WAF on an upgrade request. Loop goroutine.

@@ -166,11 +166,19 @@ func (c *Conn) OnEvent(ev netpoll.Event) {
 			c.readTLSHandshake()
 		case c.tls != nil:
 			c.readTLS(true)
-		case c.state == stateHandshake:
-			c.readHandshake()
 		default:
-			c.readFrames()
+			c.readOnce()
 		}
+	}
+}
+
+// readOnce reads what the client sent once (a request head or frames) and
+// handles it.
+func (c *Conn) readOnce() {
+	if c.state == stateHandshake {
+		c.readHandshake()
+	} else {
+		c.readFrames()
 	}
 }
 

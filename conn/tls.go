@@ -247,11 +247,7 @@ func (c *Conn) readTLS(socket bool) {
 	t := c.tls
 	t.readRaw, t.blocked = !socket, false
 	for c.state != stateClosed && c.flags&flagReadPaused == 0 && c.tls == t && !t.blocked {
-		if c.state == stateHandshake {
-			c.readHandshake()
-		} else {
-			c.readFrames()
-		}
+		c.readOnce()
 	}
 }
 

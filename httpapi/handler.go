@@ -157,6 +157,19 @@ type exchange struct {
 	integ     time.Duration // integration latency: publish to first answer
 	integStat int
 	errMsg    string
+
+	claimsMap     map[string]any // claims decoded, for mapping and the access log
+	claimsDecoded bool
+}
+
+// claimMap decodes the token's claims once, for whoever needs them as a
+// map; nil without a token.
+func (x *exchange) claimMap() map[string]any {
+	if x.claims != nil && !x.claimsDecoded {
+		x.claimsDecoded = true
+		json.Unmarshal(x.claims.Raw, &x.claimsMap)
+	}
+	return x.claimsMap
 }
 
 // ServeHTTP runs a request through matching, admission and the
@@ -276,10 +289,7 @@ func (h *Handler) inspect(w http.ResponseWriter, r *http.Request, x *exchange, r
 	if h.cfg.WAF == nil {
 		return true
 	}
-	mode := h.cfg.WAF.Mode()
-	if route.WAF != "" {
-		mode = waf.Mode(route.WAF)
-	}
+	mode := h.cfg.WAF.ModeFor(route.WAF)
 	if mode == waf.ModeOff {
 		return true
 	}
@@ -365,8 +375,6 @@ func (h *Handler) logExchange(x *exchange, r *http.Request) {
 	if x.route != nil {
 		e.RouteKey = x.route.Key
 	}
-	if x.claims != nil {
-		json.Unmarshal(x.claims.Raw, &e.Claims)
-	}
+	e.Claims = x.claimMap()
 	h.cfg.AccessLog.Log(&e)
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -150,12 +149,7 @@ func (h *Handler) mappingRequest(r *http.Request, x *exchange, route *routes.HTT
 	for i := range p.Len() {
 		mr.PathParams[p.Name(i)] = p.Value(i)
 	}
-	if x.claims != nil {
-		var claims map[string]any
-		if json.Unmarshal(x.claims.Raw, &claims) == nil {
-			mr.Claims = claims
-		}
-	}
+	mr.Claims = x.claimMap()
 	return mr
 }
 
@@ -241,14 +235,13 @@ func (h *Handler) ack(m *nats.Msg) {
 		return
 	}
 	if seq := m.Header.Get(protocol.HeaderStreamSeq); seq != "" {
-		h.sendControl(m.Reply, protocol.HeaderStreamAck, seq)
+		h.sendControl(m.Reply, nats.Header{protocol.HeaderStreamAck: {seq}})
 	}
 }
 
 // sendControl sends a stream control message to a backend.
-func (h *Handler) sendControl(subject, name, value string) {
-	cm := nats.NewMsg(subject)
-	cm.Header[name] = []string{value}
+func (h *Handler) sendControl(subject string, header nats.Header) {
+	cm := &nats.Msg{Subject: subject, Header: header}
 	if err := h.nc.PublishMsg(cm); err != nil {
 		h.stats.publishErrors.Add(1)
 	}

@@ -132,7 +132,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, x *exchange, ro
 	unacked := 0                // bytes written since the last ack
 	want := 0                   // the next sequence number
 	ack := func() {
-		h.sendControl(control, protocol.HeaderStreamAck, strconv.Itoa(want-1))
+		h.sendControl(control, nats.Header{protocol.HeaderStreamAck: {strconv.Itoa(want - 1)}})
 		unacked, ackDue = 0, nil
 	}
 	for {
@@ -259,10 +259,5 @@ func (h *Handler) cancel(control, why string) {
 	if control == "" {
 		return
 	}
-	cm := nats.NewMsg(control)
-	cm.Header[protocol.HeaderStream] = []string{protocol.StreamCancel}
-	cm.Header[protocol.HeaderError] = []string{why}
-	if err := h.nc.PublishMsg(cm); err != nil {
-		h.stats.publishErrors.Add(1)
-	}
+	h.sendControl(control, nats.Header{protocol.HeaderStream: {protocol.StreamCancel}, protocol.HeaderError: {why}})
 }

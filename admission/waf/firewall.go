@@ -64,6 +64,15 @@ func (f *Firewall) Mode() Mode {
 	return f.mode
 }
 
+// ModeFor is the mode for a route whose configuration says override
+// ("block", "count", "off", or "" for the configured mode).
+func (f *Firewall) ModeFor(override string) Mode {
+	if override != "" {
+		return Mode(override)
+	}
+	return f.Mode()
+}
+
 // InspectBytes is the configured cap on the bytes inspected per value.
 func (f *Firewall) InspectBytes() int {
 	if f == nil {
