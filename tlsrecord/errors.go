@@ -7,15 +7,15 @@ import (
 
 // Alert descriptions (RFC 8446 6) that a Layer sends or recognises.
 const (
-	AlertCloseNotify        uint8 = 0
-	AlertUnexpectedMessage  uint8 = 10
-	AlertBadRecordMAC       uint8 = 20
-	AlertRecordOverflow     uint8 = 22
-	AlertIllegalParameter   uint8 = 47
-	AlertDecodeError        uint8 = 50
-	AlertProtocolVersion    uint8 = 70
-	AlertInternalError      uint8 = 80
-	AlertUserCanceled       uint8 = 90
+	AlertCloseNotify       uint8 = 0
+	AlertUnexpectedMessage uint8 = 10
+	AlertBadRecordMAC      uint8 = 20
+	AlertRecordOverflow    uint8 = 22
+	AlertIllegalParameter  uint8 = 47
+	AlertDecodeError       uint8 = 50
+	AlertProtocolVersion   uint8 = 70
+	AlertInternalError     uint8 = 80
+	AlertUserCanceled      uint8 = 90
 
 	alertLevelWarning uint8 = 1
 	alertLevelFatal   uint8 = 2
