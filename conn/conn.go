@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gatecast/gatecast/netpoll"
+	"github.com/gatecast/gatecast/tlsrecord"
 )
 
 // Handler is what the rest of gatecast plugs into a connection. Its methods
@@ -514,12 +515,15 @@ func (c *Conn) closeNow() {
 	unlinkDeadline(c)
 	ls.wheel.remove(c)
 	ls.loop.Unregister(int(c.fd))
-	unix.Close(int(c.fd))
-	c.state = stateClosed
-	if c.tls != nil {
-		c.tls.raw.Close() // ends a handshake still running
+	if t := c.tls; t != nil {
+		if t.rec != nil && !t.alerted {
+			c.sendTLSAlert(tlsrecord.AlertCloseNotify)
+		}
+		t.release()
 		c.tls = nil
 	}
+	unix.Close(int(c.fd))
+	c.state = stateClosed
 	putBuf(c.in)
 	c.in = nil
 	c.putMsg()

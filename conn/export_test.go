@@ -14,3 +14,13 @@ func BufCap(n int) int {
 	}
 	return n
 }
+
+// TLSHeld reports whether c's TLS records go through a tlsrecord.Layer
+// (TLS 1.3 after the handshake) and the capacity of the buffer it holds
+// for records. Loop goroutine only.
+func TLSHeld(c *Conn) (layer bool, buf int) {
+	if c.tls == nil {
+		return false, 0
+	}
+	return c.tls.rec != nil, cap(c.tls.buf)
+}

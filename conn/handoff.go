@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gatecast/gatecast/tlsrecord"
 )
 
 // isUpgrade reports whether a request head asks for a WebSocket: it has an
@@ -63,7 +65,7 @@ func (c *Conn) handOff(read []byte) {
 		ls.stats.handOffErrors.Add(1)
 		c.dropQueue()
 		if t != nil {
-			t.raw.Close()
+			t.release()
 		}
 		return
 	}
@@ -84,14 +86,64 @@ func (c *Conn) handOff(read []byte) {
 		pend = append(pend, b...)
 	}
 	c.dropQueue()
+	sock := net.Conn(nc)
+	if len(pend) > 0 {
+		sock = &pendingWrites{Conn: nc, pend: pend}
+	}
+	if t.rec != nil {
+		// TLS 1.3 goes on with the same Layer, over the socket.
+		buffered = append(buffered, t.plain...)
+		ct := bytes.Clone(t.buf[t.ct:])
+		t.release()
+		srv.cfg.HTTP(&handedConn{Conn: tlsrecord.NewConn(sock, t.rec, ct), buffered: buffered, rel: rel})
+		return
+	}
 	t.raw.mu.Lock()
-	t.raw.nc, t.raw.mode, t.raw.pend, t.raw.rel = nc, rawHanded, pend, rel
+	t.raw.nc, t.raw.mode, t.raw.rel = sock, rawHanded, rel
 	t.raw.mu.Unlock()
 	if read == nil {
 		srv.cfg.HTTP(t.conn)
 		return
 	}
 	srv.cfg.HTTP(&handedConn{Conn: t.conn, buffered: buffered, rel: rel})
+}
+
+// pendingWrites is a handed-off socket that the loop still had bytes to
+// write to: they go first, before anything is read or written.
+type pendingWrites struct {
+	net.Conn
+	mu      sync.Mutex
+	pend    []byte
+	flushed atomic.Bool
+}
+
+func (p *pendingWrites) flush() error {
+	if p.flushed.Load() {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.flushed.Load() {
+		return nil
+	}
+	_, err := p.Conn.Write(p.pend)
+	p.pend = nil
+	p.flushed.Store(true)
+	return err
+}
+
+func (p *pendingWrites) Read(b []byte) (int, error) {
+	if err := p.flush(); err != nil {
+		return 0, err
+	}
+	return p.Conn.Read(b)
+}
+
+func (p *pendingWrites) Write(b []byte) (int, error) {
+	if err := p.flush(); err != nil {
+		return 0, err
+	}
+	return p.Conn.Write(b)
 }
 
 // socketRelease gives a handed-off socket's place under MaxSockets back,

@@ -2,6 +2,7 @@ package conn
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/netip"
 	"sync"
@@ -42,6 +43,7 @@ type Server struct {
 	open      atomic.Int64 // connections past the handshake and not closed
 	live      atomic.Int64 // accepted sockets on the loops, not yet closed
 	handedOff atomic.Int64 // sockets handed to Config.HTTP, not yet closed
+	tlsConfig *tls.Config  // cfg.TLS, with a key log per connection
 	stopping  atomic.Bool
 	stopOnce  sync.Once
 }
@@ -83,6 +85,7 @@ type loopStats struct {
 	refusedByHandler       atomic.Uint64
 	handedOff              atomic.Uint64
 	handOffErrors          atomic.Uint64
+	tlsStayed, tlsErrors   atomic.Uint64
 	refused                [len(refusalReasons)]atomic.Uint64
 	_                      [64]byte // keep loops' counters off each other's cache lines
 }
@@ -95,6 +98,9 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, handler: h, epoch: time.Now()}
+	if cfg.TLS != nil {
+		s.tlsConfig = withKeyLog(cfg.TLS)
+	}
 	s.idleEnd = Disconnect{Code: ws.StatusGoingAway, Reason: "idle timeout: no message for " + cfg.IdleTimeout.String()}
 	s.lifetimeEnd = Disconnect{Code: ws.StatusGoingAway, Reason: "maximum connection duration of " + cfg.MaxLifetime.String() + " reached"}
 	g, err := netpoll.NewGroup(netpoll.Config{Loops: cfg.Loops, Tick: s.tick})
@@ -296,7 +302,7 @@ func (ls *loopState) register(c *Conn) {
 		return
 	}
 	ls.handshakes.push(c, ls.now()+int64(ls.srv.cfg.HandshakeTimeout))
-	if cfg := ls.srv.cfg.TLS; cfg != nil {
+	if cfg := ls.srv.tlsConfig; cfg != nil {
 		c.startTLS(cfg)
 	}
 }
@@ -347,6 +353,11 @@ type Stats struct {
 	// HandedOff counts hand-offs, HandOffErrors the ones that failed.
 	HTTPSockets              int64
 	HandedOff, HandOffErrors uint64
+	// TLSStayed counts TLS 1.3 connections that stayed with crypto/tls
+	// after the handshake (its records could not be followed; expected
+	// 0), TLSErrors connections ended by a broken TLS record or a fatal
+	// alert after the handshake.
+	TLSStayed, TLSErrors uint64
 	FramesIn                 uint64
 	FramesOut                uint64
 	BytesIn                  uint64
@@ -392,6 +403,8 @@ func (s *Server) Stats() Stats {
 		st.RefusedByHandler += x.refusedByHandler.Load()
 		st.HandedOff += x.handedOff.Load()
 		st.HandOffErrors += x.handOffErrors.Load()
+		st.TLSStayed += x.tlsStayed.Load()
+		st.TLSErrors += x.tlsErrors.Load()
 		st.IdleTimeouts += x.idleTimeouts.Load()
 		st.LifetimeEnds += x.lifetimeEnds.Load()
 		for i, r := range refusalReasons {

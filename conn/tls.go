@@ -2,6 +2,7 @@ package conn
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -9,28 +10,45 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/gatecast/gatecast/tlsrecord"
 )
 
 // TLS on the event loop.
 //
 // The handshake runs crypto/tls on a goroutine of its own, fed by the
-// loop: the loop reads the socket and hands the bytes over, and the
-// handshake's writes come back to the loop to be written (in order, by
-// Submit). Once the handshake is done the goroutine ends, and from then on
-// the loop drives the tls.Conn itself without blocking: its underlying
-// conn answers a read with nothing buffered by a temporary net.Error,
-// which crypto/tls passes up without breaking the connection (a partial
-// record stays in its buffer). So an open TLS connection holds no
-// goroutine, as a plain one; each readiness event reads the socket once
-// and decrypts every complete record.
+// loop: the loop reads the socket and hands the bytes over, one whole
+// record at a time, and the handshake's writes come back to the loop to be
+// written (in order, by Do). Once the handshake is done the goroutine
+// ends. A TLS 1.3 connection then leaves crypto/tls: the traffic secrets
+// it reported through the connection's key log go to a tlsrecord.Layer,
+// which keeps only keys and sequence numbers (tls13.go), and the tls.Conn
+// with its buffers is garbage. A TLS 1.2 connection stays with crypto/tls,
+// driven by the loop without blocking: its underlying conn answers a read
+// with nothing buffered by a temporary net.Error, which crypto/tls passes
+// up without breaking the connection (a partial record stays in its
+// buffer). Either way an open TLS connection holds no goroutine, as a
+// plain one; each readiness event reads the socket once and decrypts
+// every complete record.
 
-// tlsState is a TLS connection's side of the loop.
+// tlsState is a TLS connection's side of the loop: crypto/tls (conn and
+// raw) during the handshake and for TLS 1.2, a Layer (rec) for TLS 1.3.
 type tlsState struct {
 	conn *tls.Conn
 	raw  *rawConn
+
+	rec *tlsrecord.Layer
+	// buf (pooled, nil while nothing moves) holds plain, application data
+	// opened and not yet read, and from ct on the ciphertext read and not
+	// yet opened. Layer only.
+	buf   []byte
+	plain []byte
+	ct    int
+
 	// readRaw: the socket was read in this readiness event; blocked: the
-	// last read found no complete record.
-	readRaw, blocked, eof bool
+	// last read found no complete record; alerted: the connection's last
+	// alert is sent, or needs none.
+	readRaw, blocked, eof, alerted bool
 }
 
 // errWouldBlock is what the rawConn answers crypto/tls when it has no
@@ -57,13 +75,23 @@ type rawConn struct {
 	mode   int
 	in     []byte // ciphertext read from the socket, not yet taken by crypto/tls
 	closed bool
-	pend   []byte         // ciphertext still to write when the socket was handed off
 	nc     net.Conn       // the socket, once handed off
 	rel    *socketRelease // gives its place under MaxSockets back, once handed off
+
+	// The handshake goroutine's: what the key log reported, what the
+	// handshake wrote, and how much of the record being read crypto/tls
+	// has not taken yet (it gets one record at a time, so that it reads
+	// nothing past the client's Finished).
+	secrets tlsrecord.Secrets
+	sent    []byte
+	recLeft int
 }
 
 func (r *rawConn) Read(p []byte) (int, error) {
 	r.mu.Lock()
+	if r.mode == rawHandshake {
+		return r.readRecord(p)
+	}
 	for len(r.in) == 0 {
 		switch {
 		case r.closed:
@@ -74,9 +102,6 @@ func (r *rawConn) Read(p []byte) (int, error) {
 			return 0, errWouldBlock{}
 		case r.mode == rawHanded:
 			r.mu.Unlock()
-			if err := r.flushPending(); err != nil {
-				return 0, err
-			}
 			return r.nc.Read(p)
 		}
 		r.cond.Wait()
@@ -87,6 +112,26 @@ func (r *rawConn) Read(p []byte) (int, error) {
 		r.in = nil // an idle connection keeps no buffer
 	}
 	r.mu.Unlock()
+	return n, nil
+}
+
+// readRecord gives crypto/tls's handshake what it reads without going past
+// the end of the record it is reading. Caller holds mu; readRecord
+// releases it.
+func (r *rawConn) readRecord(p []byte) (int, error) {
+	defer r.mu.Unlock()
+	for r.recLeft == 0 && len(r.in) < tlsrecord.HeaderLen || len(r.in) == 0 {
+		if r.closed {
+			return 0, io.EOF
+		}
+		r.cond.Wait()
+	}
+	if r.recLeft == 0 {
+		r.recLeft = tlsrecord.HeaderLen + int(binary.BigEndian.Uint16(r.in[3:5]))
+	}
+	n := copy(p, r.in[:min(len(r.in), r.recLeft)])
+	r.in = r.in[n:]
+	r.recLeft -= n
 	return n, nil
 }
 
@@ -105,6 +150,7 @@ func (r *rawConn) Write(p []byte) (int, error) {
 		return len(p), nil
 	case mode == rawHandshake:
 		b := append([]byte(nil), p...)
+		r.sent = append(r.sent, p...) // the handshake goroutine's own
 		c := r.c
 		if !c.Do(func() {
 			if c.state != stateClosed {
@@ -115,23 +161,7 @@ func (r *rawConn) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	}
-	if err := r.flushPending(); err != nil {
-		return 0, err
-	}
 	return r.nc.Write(p)
-}
-
-// flushPending writes what the loop had queued before the hand-off.
-func (r *rawConn) flushPending() error {
-	r.mu.Lock()
-	pend := r.pend
-	r.pend = nil
-	r.mu.Unlock()
-	if len(pend) == 0 {
-		return nil
-	}
-	_, err := r.nc.Write(pend)
-	return err
 }
 
 // feed gives the handshake goroutine bytes read by the loop.
@@ -193,7 +223,54 @@ func (r *rawConn) handed() net.Conn {
 	return r.nc
 }
 
-// startTLS begins the handshake of a new TLS connection. Loop goroutine.
+// withKeyLog returns cfg set up so that every connection's handshake
+// reports its secrets to the connection's own rawConn (tlsrecord.Secrets):
+// GetConfigForClient hands each handshake a clone whose KeyLogWriter is
+// the rawConn's. The secrets never leave the process; a KeyLogWriter of
+// cfg's own still gets its lines.
+func withKeyLog(cfg *tls.Config) *tls.Config {
+	base := cfg.Clone()
+	inner, userLog := cfg.GetConfigForClient, cfg.KeyLogWriter
+	base.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+		from := cfg
+		if inner != nil {
+			c, err := inner(hello)
+			if err != nil {
+				return nil, err
+			}
+			if c != nil {
+				from = c
+			}
+		}
+		raw, ok := hello.Conn.(*rawConn)
+		if !ok {
+			return from, nil
+		}
+		c := from.Clone()
+		c.GetConfigForClient = nil
+		c.KeyLogWriter = keyLog{&raw.secrets, userLog}
+		return c, nil
+	}
+	return base
+}
+
+// keyLog gives the key log lines of one handshake to its Secrets, and to
+// the KeyLogWriter of the configuration, if any.
+type keyLog struct {
+	secrets *tlsrecord.Secrets
+	next    io.Writer
+}
+
+func (k keyLog) Write(line []byte) (int, error) {
+	k.secrets.Write(line)
+	if k.next != nil {
+		return k.next.Write(line)
+	}
+	return len(line), nil
+}
+
+// startTLS begins the handshake of a new TLS connection; cfg is what
+// withKeyLog made. Loop goroutine.
 func (c *Conn) startTLS(cfg *tls.Config) {
 	raw := &rawConn{c: c}
 	raw.cond = sync.NewCond(&raw.mu)
@@ -229,10 +306,14 @@ func (c *Conn) tlsHandshakeDone(t *tlsState, err error) {
 		return
 	}
 	t.raw.setMode(rawLoop)
-	if ls.srv.cfg.HTTP != nil && t.conn.ConnectionState().NegotiatedProtocol == "h2" {
+	st := t.conn.ConnectionState()
+	if ls.srv.cfg.HTTP != nil && st.NegotiatedProtocol == "h2" {
 		// HTTP/2 is the HTTP side's from the first byte.
 		c.handOff(nil)
 		return
+	}
+	if st.Version == tls.VersionTLS13 && !c.leaveCryptoTLS(t, st.CipherSuite) {
+		ls.stats.tlsStayed.Add(1)
 	}
 	// Bytes that came with the end of the handshake (a request) are
 	// already buffered: no readiness event will report them.
@@ -256,8 +337,11 @@ func (c *Conn) readTLS(socket bool) {
 // (0, nil) at the end.
 func (c *Conn) read(p []byte) (int, error) {
 	t := c.tls
-	if t == nil {
+	switch {
+	case t == nil:
 		return unix.Read(int(c.fd), p)
+	case t.rec != nil:
+		return c.readRecords(p)
 	}
 	for {
 		n, err := t.conn.Read(p)
@@ -321,6 +405,9 @@ func (c *Conn) writeRaw(b []byte) error {
 // header and payload in one Write, so they share records and syscalls.
 // Loop goroutine.
 func (c *Conn) writeTLS(hdr, p []byte) error {
+	if c.tls.rec != nil {
+		return c.writeRecords(hdr, p)
+	}
 	ls := c.ls
 	total := len(hdr) + len(p)
 	buf := ls.wbuf

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,34 +48,122 @@ func dialTLS(t *testing.T, srv *conn.Server, cfg *tls.Config) *client {
 	return &client{t: t, nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
 }
 
+// TestTLSWebSocket: wss:// over TLS 1.3 (gatecast's record layer after
+// crypto/tls's handshake) and TLS 1.2 (crypto/tls throughout): messages
+// of every size, bursts of records, and an idle TLS 1.3 connection that
+// keeps no buffer after a 40 KiB message.
 func TestTLSWebSocket(t *testing.T) {
-	scfg, ccfg := testTLS(t)
-	ccfg.NextProtos = []string{"http/1.1"}
-	srv := startServer(t, conn.Config{TLS: scfg, MaxFrameBytes: 64 << 10}, &testHandler{})
-	c := dialTLS(t, srv, ccfg)
-	c.write([]byte(upgradeRequest("/")))
-	if resp, _ := c.readHead(); resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade over TLS: status %d", resp.StatusCode)
+	for _, tc := range []struct {
+		name    string
+		version uint16
+		layer   bool
+	}{
+		{"tls13", tls.VersionTLS13, true},
+		{"tls12", tls.VersionTLS12, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scfg, ccfg := testTLS(t)
+			ccfg.NextProtos = []string{"http/1.1"}
+			ccfg.MaxVersion = tc.version
+			h := &testHandler{}
+			srv := startServer(t, conn.Config{TLS: scfg, MaxFrameBytes: 64 << 10}, h)
+			c := dialTLS(t, srv, ccfg)
+			c.write([]byte(upgradeRequest("/")))
+			if resp, _ := c.readHead(); resp.StatusCode != http.StatusSwitchingProtocols {
+				t.Fatalf("upgrade over TLS: status %d", resp.StatusCode)
+			}
+			for _, size := range []int{0, 5, 125, 4096, 16 << 10, 40 << 10} {
+				msg := bytes.Repeat([]byte("t"), size)
+				c.writeFrame(ws.OpBinary, true, msg)
+				c.expectFrame(ws.OpBinary, msg)
+			}
+			// Several frames in one TLS write: every record is processed
+			// though the socket reports readable once.
+			var burst []byte
+			for i := range 20 {
+				burst = append(burst, maskedFrame(ws.OpText, true, []byte(fmt.Sprint(i)))...)
+			}
+			c.write(burst)
+			for i := range 20 {
+				c.expectFrame(ws.OpText, []byte(fmt.Sprint(i)))
+			}
+			var layer bool
+			buf := -1
+			h.mu.Lock()
+			sc := h.opened[0]
+			h.mu.Unlock()
+			done := make(chan struct{})
+			sc.Do(func() { layer, buf = conn.TLSHeld(sc); close(done) })
+			<-done
+			if layer != tc.layer {
+				t.Fatalf("record layer in use: %v, want %v", layer, tc.layer)
+			}
+			if layer && buf != 0 {
+				t.Fatalf("an idle TLS 1.3 connection holds a %d-byte record buffer", buf)
+			}
+			if st := srv.Stats(); st.TLSStayed != 0 || st.TLSErrors != 0 {
+				t.Fatalf("TLSStayed %d, TLSErrors %d, want 0", st.TLSStayed, st.TLSErrors)
+			}
+			c.writeFrame(ws.OpClose, true, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+			c.expectClose(ws.StatusNormalClosure)
+		})
 	}
-	for _, size := range []int{0, 5, 125, 4096, 16 << 10, 40 << 10} {
-		msg := bytes.Repeat([]byte("t"), size)
-		c.writeFrame(ws.OpBinary, true, msg)
-		c.expectFrame(ws.OpBinary, msg)
+}
+
+// TestTLSRecordErrors: a TLS 1.3 client whose records break the protocol
+// is told why (an alert) and closed, and counted; one that sends
+// close_notify is closed without an error.
+func TestTLSRecordErrors(t *testing.T) {
+	t.Run("tampered record", func(t *testing.T) {
+		scfg, ccfg := testTLS(t)
+		srv := startServer(t, conn.Config{TLS: scfg}, &testHandler{})
+		raw, err := net.Dial("tcp", srv.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		tamper := &tamperConn{Conn: raw}
+		tc := tls.Client(tamper, ccfg)
+		if err := tc.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		tamper.flip = true
+		tc.Write([]byte(upgradeRequest("/")))
+		tc.SetReadDeadline(time.Now().Add(ioTimeout))
+		_, err = tc.Read(make([]byte, 100))
+		if err == nil || !strings.Contains(err.Error(), "bad record MAC") {
+			t.Fatalf("client read after a tampered record: %v, want the server's bad_record_mac alert", err)
+		}
+		waitFor(t, "a TLS error counted", ioTimeout, func() bool { return srv.Stats().TLSErrors == 1 })
+		waitFor(t, "the socket released", ioTimeout, func() bool { return srv.Stats().Sockets == 0 })
+	})
+	t.Run("close_notify", func(t *testing.T) {
+		scfg, ccfg := testTLS(t)
+		srv := startServer(t, conn.Config{TLS: scfg}, &testHandler{})
+		c := dialTLS(t, srv, ccfg)
+		c.write([]byte(upgradeRequest("/")))
+		c.readHead()
+		c.nc.Close() // crypto/tls sends close_notify first
+		waitFor(t, "the socket released", ioTimeout, func() bool { return srv.Stats().Sockets == 0 })
+		if n := srv.Stats().TLSErrors; n != 0 {
+			t.Fatalf("TLSErrors %d after a close_notify, want 0", n)
+		}
+	})
+}
+
+// tamperConn flips a bit in the last byte of every write once flip is
+// set: the record's tag no longer matches.
+type tamperConn struct {
+	net.Conn
+	flip bool
+}
+
+func (c *tamperConn) Write(p []byte) (int, error) {
+	if c.flip && len(p) > 0 {
+		p = bytes.Clone(p)
+		p[len(p)-1] ^= 1
 	}
-	// Several frames in one TLS write: every record is processed though
-	// the socket reports readable once.
-	var burst []byte
-	for i := range 20 {
-		burst = append(burst, maskedFrame(ws.OpText, true, []byte(fmt.Sprint(i)))...)
-	}
-	c.write(burst)
-	for i := range 20 {
-		c.expectFrame(ws.OpText, []byte(fmt.Sprint(i)))
-	}
-	c.writeFrame(ws.OpClose, true, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
-	if code := c.expectClose(ws.StatusNormalClosure); code != "" {
-		t.Logf("close reason %q", code)
-	}
+	return c.Conn.Write(p)
 }
 
 func TestTLSGarbageClosedAndCounted(t *testing.T) {
