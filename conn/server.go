@@ -358,14 +358,14 @@ type Stats struct {
 	// 0), TLSErrors connections ended by a broken TLS record or a fatal
 	// alert after the handshake.
 	TLSStayed, TLSErrors uint64
-	FramesIn                 uint64
-	FramesOut                uint64
-	BytesIn                  uint64
-	BytesOut                 uint64
-	MessagesIn               uint64
-	SlowConsumers            uint64 // times a connection's write queue went over its bound
-	Dropped                  uint64 // messages dropped because a write queue was full
-	CloseTimeouts            uint64 // close handshakes the peer did not finish in time
+	FramesIn             uint64
+	FramesOut            uint64
+	BytesIn              uint64
+	BytesOut             uint64
+	MessagesIn           uint64
+	SlowConsumers        uint64 // times a connection's write queue went over its bound
+	Dropped              uint64 // messages dropped because a write queue was full
+	CloseTimeouts        uint64 // close handshakes the peer did not finish in time
 	// RefusedByHandler counts upgrades the ConnectHandler refused.
 	RefusedByHandler uint64
 	// Admitted is the number of connections holding one of MaxConns
