@@ -519,7 +519,7 @@ func (c *Conn) closeNow() {
 		if t.rec != nil && !t.alerted {
 			c.sendTLSAlert(tlsrecord.AlertCloseNotify)
 		}
-		t.release()
+		t.release(&ls.warm)
 		c.tls = nil
 	}
 	unix.Close(int(c.fd))

@@ -65,7 +65,7 @@ func (c *Conn) handOff(read []byte) {
 		ls.stats.handOffErrors.Add(1)
 		c.dropQueue()
 		if t != nil {
-			t.release()
+			t.release(&ls.warm)
 		}
 		return
 	}
@@ -94,7 +94,7 @@ func (c *Conn) handOff(read []byte) {
 		// TLS 1.3 goes on with the same Layer, over the socket.
 		buffered = append(buffered, t.plain...)
 		ct := bytes.Clone(t.buf[t.ct:])
-		t.release()
+		t.release(&ls.warm)
 		srv.cfg.HTTP(&handedConn{Conn: tlsrecord.NewConn(sock, t.rec, ct), buffered: buffered, rel: rel})
 		return
 	}

@@ -63,6 +63,7 @@ type loopState struct {
 	closings   deadlineList
 	slow       deadlineList
 	wheel      wheel
+	warm       warmList
 
 	upgrader ws.Upgrader
 	head     headIO
@@ -318,6 +319,9 @@ func (s *Server) tick(l *netpoll.Loop, now time.Time) time.Duration {
 	// its close handshake and joins the closing list.
 	ls.closings.expire(t, ls.closeExpired)
 	next := ls.wheel.next()
+	if w := ls.warm.cool(t); w >= 0 && (next < 0 || w < next) {
+		next = w
+	}
 	for _, l := range [...]*deadlineList{&ls.handshakes, &ls.closings, &ls.slow} {
 		if l.head != nil && (next < 0 || l.head.deadline < next) {
 			next = l.head.deadline

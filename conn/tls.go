@@ -44,6 +44,10 @@ type tlsState struct {
 	buf   []byte
 	plain []byte
 	ct    int
+	// On the loop's warmList while the Layer's AEAD states are built
+	// (warmFiled != 0); warmUsed: when records last moved.
+	wprev, wnext         *tlsState
+	warmFiled, warmUsed int64
 
 	// readRaw: the socket was read in this readiness event; blocked: the
 	// last read found no complete record; alerted: the connection's last

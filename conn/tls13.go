@@ -48,6 +48,7 @@ func (c *Conn) leaveCryptoTLS(t *tlsState, cipherSuite uint16) bool {
 	}
 	raw.in, raw.sent = nil, nil
 	c.tls = nt
+	c.ls.warm.touch(nt, c.ls.loopNow()) // CountSent built the write AEAD
 	return true
 }
 
@@ -75,8 +76,7 @@ func (c *Conn) readRecords(p []byte) (int, error) {
 		case len(t.plain) > 0 || n > 0 && n <= len(ct):
 			continue
 		case t.readRaw:
-			t.blocked = true
-			t.settle()
+			c.settleTLS()
 			return 0, unix.EAGAIN
 		}
 		t.readRaw = true
@@ -84,8 +84,7 @@ func (c *Conn) readRecords(p []byte) (int, error) {
 		k, err := unix.Read(int(c.fd), room)
 		switch {
 		case err == unix.EAGAIN || err == unix.EINTR:
-			t.blocked = true
-			t.settle()
+			c.settleTLS()
 			return 0, unix.EAGAIN
 		case err != nil:
 			return 0, err
@@ -114,9 +113,12 @@ func (t *tlsState) room() []byte {
 	return t.buf[len(t.buf):cap(t.buf)]
 }
 
-// settle gives the buffers back when a readiness event has taken every
-// record there was, and drops the AEAD states until records move again.
-func (t *tlsState) settle() {
+// settleTLS ends a readiness event that took every complete record: the
+// buffers go back, and the AEAD states stay warm for a while.
+func (c *Conn) settleTLS() {
+	t := c.tls
+	t.blocked = true
+	c.ls.warm.touch(t, c.ls.loopNow())
 	rest := t.buf[t.ct:]
 	switch {
 	case len(t.plain) > 0:
@@ -129,7 +131,6 @@ func (t *tlsState) settle() {
 		putBuf(t.buf)
 		t.buf, t.ct = nb, 0
 	}
-	t.rec.Idle()
 }
 
 // tlsEnded handles what ends a Layer connection's reading: the client's
@@ -158,8 +159,10 @@ func (c *Conn) sendTLSAlert(alert uint8) {
 	unix.Write(int(c.fd), t.rec.AppendAlert(c.ls.wbuf[:0], alert))
 }
 
-// release ends a handshake still running and gives the buffers back.
-func (t *tlsState) release() {
+// release ends a handshake still running, gives the buffers back and
+// takes t off the loop's warm list (its Layer may go to another goroutine).
+func (t *tlsState) release(w *warmList) {
+	w.remove(t)
 	if t.raw != nil {
 		t.raw.Close()
 	}
@@ -175,5 +178,6 @@ func (c *Conn) writeRecords(hdr, p []byte) error {
 		buf = getBuf(need)
 		defer putBuf(buf)
 	}
+	c.ls.warm.touch(c.tls, c.ls.loopNow())
 	return c.writeRaw(c.tls.rec.AppendData(buf, hdr, p))
 }
