@@ -46,7 +46,7 @@ type tlsState struct {
 	ct    int
 	// On the loop's warmList while the Layer's AEAD states are built
 	// (warmFiled != 0); warmUsed: when records last moved.
-	wprev, wnext         *tlsState
+	wprev, wnext        *tlsState
 	warmFiled, warmUsed int64
 
 	// readRaw: the socket was read in this readiness event; blocked: the
