@@ -209,12 +209,9 @@ func resolveHTTP(key string, r HTTPRoute, prefix string) (*HTTPRoute, []error) {
 			fail("subject %q %s; use a literal subject such as %q", r.Subject, p, prefix+".api.users")
 		}
 	}
-	switch r.Mode {
-	case "":
-		r.Mode = ModeProxy
-	case ModeProxy, ModeMapping:
-	default:
-		fail("mode %q: want proxy or mapping", r.Mode)
+	var err error
+	if r.Mode, err = oneOf("mode", r.Mode, ModeProxy, ModeProxy, ModeMapping); err != nil {
+		fail("%v", err)
 	}
 	switch {
 	case r.Timeout < 0:
@@ -224,12 +221,8 @@ func resolveHTTP(key string, r HTTPRoute, prefix string) (*HTTPRoute, []error) {
 	case r.Timeout == 0:
 		r.Timeout = DefaultTimeout
 	}
-	switch r.Stream {
-	case "":
-		r.Stream = StreamChunked
-	case StreamChunked, StreamSSE:
-	default:
-		fail("stream %q: want chunked or sse", r.Stream)
+	if r.Stream, err = oneOf("stream", r.Stream, StreamChunked, StreamChunked, StreamSSE); err != nil {
+		fail("%v", err)
 	}
 	switch {
 	case r.MaxStreamDuration < 0 || r.MaxStreamDuration > MaxStreamDuration:
@@ -243,12 +236,8 @@ func resolveHTTP(key string, r HTTPRoute, prefix string) (*HTTPRoute, []error) {
 	case r.StreamBuffer == 0:
 		r.StreamBuffer = DefaultStreamBuffer
 	}
-	switch r.StreamOverflow {
-	case "":
-		r.StreamOverflow = "wait"
-	case "wait", "cut":
-	default:
-		fail("stream_overflow %q: want wait or cut", r.StreamOverflow)
+	if r.StreamOverflow, err = oneOf("stream_overflow", r.StreamOverflow, "wait", "wait", "cut"); err != nil {
+		fail("%v", err)
 	}
 	switch {
 	case r.MaxBodyBytes < 0:
@@ -256,20 +245,15 @@ func resolveHTTP(key string, r HTTPRoute, prefix string) (*HTTPRoute, []error) {
 	case r.MaxBodyBytes == 0:
 		r.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	switch r.Authorization {
-	case "":
-		r.Authorization = "none"
-	case "none", "jwt":
-	default:
-		fail("authorization %q: want none or jwt", r.Authorization)
+	if r.Authorization, err = oneOf("authorization", r.Authorization, "none", "none", "jwt"); err != nil {
+		fail("%v", err)
 	}
 	if len(r.Scopes) > 0 && r.Authorization != "jwt" {
 		fail("scopes need authorization: jwt")
 	}
-	switch r.WAF {
-	case "", "block", "count", "off":
-	default:
-		fail("waf %q: want block, count or off", r.WAF)
+	// An empty waf stays empty: the gateway's waf.mode.
+	if r.WAF, err = oneOf("waf", r.WAF, "", "block", "count", "off"); err != nil {
+		fail("%v", err)
 	}
 	if r.CORS != nil {
 		if _, err := admission.NewCORS(*r.CORS); err != nil {
@@ -292,4 +276,22 @@ func resolveHTTP(key string, r HTTPRoute, prefix string) (*HTTPRoute, []error) {
 		return nil, errs
 	}
 	return &r, nil
+}
+
+// oneOf resolves an enum-like setting: an empty v becomes def, a v among
+// allowed stays as it is, and any other v comes back unchanged (so later
+// checks see what the configuration said) with an error that names the
+// setting and its values, such as `mode "rest": want proxy or mapping`.
+func oneOf(name, v, def string, allowed ...string) (string, error) {
+	switch {
+	case v == "":
+		return def, nil
+	case slices.Contains(allowed, v):
+		return v, nil
+	}
+	want := allowed[len(allowed)-1]
+	if n := len(allowed); n > 1 {
+		want = strings.Join(allowed[:n-1], ", ") + " or " + want
+	}
+	return v, fmt.Errorf("%s %q: want %s", name, v, want)
 }
