@@ -21,49 +21,72 @@ func decodeRune[S text](s S) (rune, int) {
 	return utf8.DecodeRune(p[:n])
 }
 
-// appendJSONContent appends s escaped as the inside of a JSON string,
-// without the quotes: '"' and '\' are escaped, as are every control
-// character (C0, DEL and C1, so a log viewer's terminal never sees one) and
-// U+2028/U+2029 (which end a line in JavaScript); invalid UTF-8 becomes
-// U+FFFD, as encoding/json does. Everything else, including all other
-// Unicode, is copied as is.
-func appendJSONContent[S text](b []byte, s S) []byte {
+// escapeRule is how appendEscaped writes what it must escape. Under
+// either rule '"' and '\' get a backslash, \n \r \t are written as such,
+// and no other control character (C0, DEL or C1) nor any invalid UTF-8 is
+// copied, so a value never breaks the line or a quoted field and never
+// reaches a log viewer's terminal raw. Everything else, including all
+// other Unicode, is copied as is.
+type escapeRule uint8
+
+const (
+	// escapeJSON writes the inside of a JSON string, without the quotes,
+	// as encoding/json would: another control character as \u00HH, each
+	// byte of invalid UTF-8 as \ufffd; and U+2028 and U+2029, which end a
+	// line in JavaScript, as \u2028 and \u2029.
+	escapeJSON escapeRule = iota
+	// escapeText writes a text (non-JSON) line the way Apache httpd
+	// escapes its access log: another control character, and each byte of
+	// invalid UTF-8, as \xHH (a C1 control as the \xHH of both its bytes).
+	escapeText
+)
+
+// escapes reports whether the rule escapes r, a rune decoded from size
+// bytes starting with a non-ASCII byte (so utf8.RuneError of size 1 is an
+// invalid byte).
+func (rule escapeRule) escapes(r rune, size int) bool {
+	switch {
+	case r == utf8.RuneError && size == 1, r >= 0x80 && r <= 0x9f:
+		return true
+	case r == '\u2028' || r == '\u2029':
+		return rule == escapeJSON
+	}
+	return false
+}
+
+// appendEscaped appends s escaped by rule.
+func appendEscaped[S text](b []byte, s S, rule escapeRule) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		r, size := rune(c), 1
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029' || (r >= 0x80 && r <= 0x9f):
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-		default:
+		} else if r, size = decodeRune(s[i:]); !rule.escapes(r, size) {
 			i += size
 			continue
+		}
+		b = append(b, s[start:i]...)
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case rule == escapeText:
+			for j := i; j < i+size; j++ {
+				b = appendHexByte(b, s[j])
+			}
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		default:
+			b = append(b, '\\', 'u', hexDigits[r>>12], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 		}
 		i += size
 		start = i
@@ -71,49 +94,12 @@ func appendJSONContent[S text](b []byte, s S) []byte {
 	return append(b, s[start:]...)
 }
 
-// appendTextContent appends s for a text (non-JSON) line, escaped the way
-// Apache httpd escapes its access log: '"' and '\' get a backslash, \n \r
-// \t are written as such, and any other control character (C0, DEL, C1)
-// or byte of invalid UTF-8 is written as \xHH. A value therefore never
-// breaks the line or a quoted field, and never reaches a terminal raw.
-func appendTextContent[S text](b []byte, s S) []byte {
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = appendHexByte(b, c)
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := decodeRune(s[i:])
-		if (r == utf8.RuneError && size == 1) || (r >= 0x80 && r <= 0x9f) {
-			b = append(b, s[start:i]...)
-			for j := i; j < i+size; j++ {
-				b = appendHexByte(b, s[j])
-			}
-			start = i + size
-		}
-		i += size
-	}
-	return append(b, s[start:]...)
-}
+// appendJSONContent appends s escaped as the inside of a JSON string,
+// without the quotes (see escapeJSON).
+func appendJSONContent[S text](b []byte, s S) []byte { return appendEscaped(b, s, escapeJSON) }
+
+// appendTextContent appends s escaped for a text line (see escapeText).
+func appendTextContent[S text](b []byte, s S) []byte { return appendEscaped(b, s, escapeText) }
 
 func appendHexByte(b []byte, c byte) []byte {
 	return append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
