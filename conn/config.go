@@ -133,8 +133,13 @@ type Config struct {
 	// TLS, if set, makes every connection TLS (wss://, https://): the
 	// handshake runs on a short-lived goroutine fed by the loop and must
 	// finish within HandshakeTimeout together with the request head; an
-	// open connection then holds no goroutine. With HTTP set, a client
-	// that negotiates "h2" by ALPN goes to HTTP as a *tls.Conn.
+	// open connection then holds no goroutine. TLS 1.3 connections then
+	// leave crypto/tls for package tlsrecord, which keeps only their keys
+	// while idle. The Server sets GetConfigForClient (calling yours
+	// first) to give each handshake a clone with its own KeyLogWriter;
+	// yours still gets its lines. With HTTP set, a client that negotiates
+	// "h2" by ALPN goes to HTTP as a *tls.Conn, a TLS 1.3 HTTP/1.1 client
+	// as a tlsrecord.Conn.
 	TLS *tls.Config
 }
 

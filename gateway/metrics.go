@@ -18,7 +18,7 @@ type wsCollector struct {
 	open, sockets, accepted, refused, frames, bytes, messagesIn *prometheus.Desc
 	slow, dropped, closeTimeouts, acceptPauses, acceptErrors    *prometheus.Desc
 	admitted, sessionEnds                                       *prometheus.Desc
-	busy                                                        *prometheus.Desc
+	busy, handOffs, tlsErrors, tlsStayed                        *prometheus.Desc
 }
 
 func newWSCollector(stats func() conn.Stats) *wsCollector {
@@ -42,12 +42,16 @@ func newWSCollector(stats func() conn.Stats) *wsCollector {
 		busy:          d("netpoll_loop_busy_seconds_total", "Time the event loops spent handling events rather than waiting, summed over loops."),
 		admitted:      d("websocket_connections_admitted", "Connections holding one of websocket.max_conns (open, or waiting for the $connect verdict)."),
 		sessionEnds:   d("websocket_session_timeouts_total", "Connections closed with 1001 by a session timer, by timer (idle, lifetime).", "timer"),
+		handOffs:      d("http_handoffs_total", "Client connections whose first request was plain HTTP (or HTTP/2), handed from the event loops to the HTTP server, by result (ok, error).", "result"),
+		tlsErrors:     d("tls_record_errors_total", "TLS connections ended after the handshake by a record that broke the protocol (answered with an alert) or by a fatal alert from the client."),
+		tlsStayed:     d("tls_crypto_tls_fallbacks_total", "TLS 1.3 connections that stayed with crypto/tls after the handshake because gatecast's record layer could not follow them (expected 0; each costs up to 26 KiB while idle)."),
 	}
 }
 
 func (c *wsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.open, c.sockets, c.accepted, c.refused, c.frames, c.bytes,
-		c.messagesIn, c.slow, c.dropped, c.closeTimeouts, c.acceptPauses, c.acceptErrors, c.busy, c.admitted, c.sessionEnds} {
+		c.messagesIn, c.slow, c.dropped, c.closeTimeouts, c.acceptPauses, c.acceptErrors, c.busy, c.admitted, c.sessionEnds,
+		c.handOffs, c.tlsErrors, c.tlsStayed} {
 		ch <- d
 	}
 }
@@ -80,6 +84,10 @@ func (c *wsCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.closeTimeouts, s.CloseTimeouts)
 	counter(c.acceptPauses, s.Listener.Pauses)
 	counter(c.acceptErrors, s.Listener.AcceptErrors)
+	counter(c.handOffs, s.HandedOff, "ok")
+	counter(c.handOffs, s.HandOffErrors, "error")
+	counter(c.tlsErrors, s.TLSErrors)
+	counter(c.tlsStayed, s.TLSStayed)
 	ch <- prometheus.MustNewConstMetric(c.busy, prometheus.CounterValue, s.LoopBusy.Seconds())
 }
 

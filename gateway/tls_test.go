@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,18 @@ func TestTLSListener(t *testing.T) {
 		}
 		if string(body) != want {
 			t.Errorf("https (h2 %v): %q, want %q (the protocol as the backend saw it)", h2, body, want)
+		}
+	}
+	// Both requests left the loops; every TLS 1.3 connection stayed on
+	// gatecast's record layer, without errors.
+	metrics := get(t, "http://"+g.AdminAddr().String()+"/metrics")
+	for _, want := range []string{
+		`gatecast_http_handoffs_total{result="ok"} 2`,
+		"gatecast_tls_crypto_tls_fallbacks_total 0",
+		"gatecast_tls_record_errors_total 0",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 }
