@@ -168,13 +168,22 @@ func (r *rawConn) Write(p []byte) (int, error) {
 	return r.nc.Write(p)
 }
 
-// feed gives the handshake goroutine bytes read by the loop.
-func (r *rawConn) feed(b []byte) {
+// feed gives the handshake goroutine bytes read by the loop, and says how
+// many it has not taken yet.
+func (r *rawConn) feed(b []byte) int {
 	r.mu.Lock()
 	r.in = append(r.in, b...)
+	n := len(r.in)
 	r.cond.Broadcast()
 	r.mu.Unlock()
+	return n
 }
+
+// maxHandshakeBacklog bounds what a client may send during the TLS
+// handshake ahead of crypto/tls reading it: a ClientHello, a Finished and
+// a request head are a few KiB; more is a client trying to make the
+// server buffer for it.
+const maxHandshakeBacklog = 128 << 10
 
 func (r *rawConn) setMode(m int) {
 	r.mu.Lock()
@@ -294,7 +303,10 @@ func (c *Conn) readTLSHandshake() {
 	if !c.readOK(n, err) {
 		return
 	}
-	c.tls.raw.feed(ls.rbuf[:n])
+	if c.tls.raw.feed(ls.rbuf[:n]) > maxHandshakeBacklog {
+		ls.stats.refused[refusalIndex(RefusedTLSHandshake)].Add(1)
+		c.closeNow()
+	}
 }
 
 // tlsHandshakeDone runs on the loop when the handshake goroutine ends.

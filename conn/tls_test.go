@@ -110,6 +110,32 @@ func TestTLSWebSocket(t *testing.T) {
 	}
 }
 
+// TestTLSResumption: the session ticket crypto/tls sends at the end of
+// the handshake is counted by the record layer (the records after it
+// open), and a second connection resumes from it.
+func TestTLSResumption(t *testing.T) {
+	scfg, ccfg := testTLS(t)
+	ccfg.NextProtos = []string{"http/1.1"}
+	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	srv := startServer(t, conn.Config{TLS: scfg}, &testHandler{})
+	for i, wantResumed := range []bool{false, true} {
+		c := dialTLS(t, srv, ccfg)
+		c.write([]byte(upgradeRequest("/")))
+		if resp, _ := c.readHead(); resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("connection %d: status %d", i, resp.StatusCode)
+		}
+		c.writeFrame(ws.OpText, true, []byte("after the ticket"))
+		c.expectFrame(ws.OpText, []byte("after the ticket"))
+		if got := c.nc.(*tls.Conn).ConnectionState().DidResume; got != wantResumed {
+			t.Fatalf("connection %d: resumed %v, want %v", i, got, wantResumed)
+		}
+		c.nc.Close()
+	}
+	if st := srv.Stats(); st.TLSStayed != 0 || st.TLSErrors != 0 {
+		t.Fatalf("TLSStayed %d, TLSErrors %d, want 0", st.TLSStayed, st.TLSErrors)
+	}
+}
+
 // TestTLSRecordErrors: a TLS 1.3 client whose records break the protocol
 // is told why (an alert) and closed, and counted; one that sends
 // close_notify is closed without an error.
@@ -151,6 +177,21 @@ func TestTLSRecordErrors(t *testing.T) {
 	})
 }
 
+// notifyWrite signals on wrote after each write.
+type notifyWrite struct {
+	net.Conn
+	wrote chan struct{}
+}
+
+func (c *notifyWrite) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	select {
+	case c.wrote <- struct{}{}:
+	default:
+	}
+	return n, err
+}
+
 // tamperConn flips a bit in the last byte of every write once flip is
 // set: the record's tag no longer matches.
 type tamperConn struct {
@@ -175,6 +216,38 @@ func TestTLSGarbageClosedAndCounted(t *testing.T) {
 	io.Copy(io.Discard, c.nc) // crypto/tls may answer with an alert; then EOF
 	waitFor(t, "a tls_handshake refusal", ioTimeout, func() bool { return srv.Stats().Refused[conn.RefusedTLSHandshake] == 1 })
 	waitFor(t, "the socket to be released", ioTimeout, func() bool { return srv.Stats().Sockets == 0 })
+}
+
+// TestTLSHandshakeBacklog: a client that sends far more than a handshake
+// while crypto/tls is busy (here: held in GetCertificate) is closed and
+// counted instead of being buffered.
+func TestTLSHandshakeBacklog(t *testing.T) {
+	scfg, ccfg := testTLS(t)
+	hold := make(chan struct{})
+	cert := scfg.Certificates[0]
+	scfg.Certificates = nil
+	scfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+		<-hold
+		return &cert, nil
+	}
+	defer close(hold)
+	srv := startServer(t, conn.Config{TLS: scfg}, &testHandler{})
+	raw, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	hello := &notifyWrite{Conn: raw, wrote: make(chan struct{}, 1)}
+	go tls.Client(hello, ccfg).Handshake() // sends the ClientHello, then waits
+	<-hello.wrote
+	junk := make([]byte, 64<<10)
+	for range 4 {
+		if _, err := raw.Write(junk); err != nil {
+			break // closed already
+		}
+	}
+	waitFor(t, "a tls_handshake refusal", ioTimeout, func() bool { return srv.Stats().Refused[conn.RefusedTLSHandshake] == 1 })
+	waitFor(t, "the socket released", ioTimeout, func() bool { return srv.Stats().Sockets == 0 })
 }
 
 func TestTLSHandshakeTimeout(t *testing.T) {
