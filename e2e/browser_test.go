@@ -84,6 +84,12 @@ func TestBrowserChat(t *testing.T) {
 	bob.waitLine("notice", "", "ann left lobby")
 	bob.say("still here")
 
+	// Chromium's TLS 1.3 (full-size records, a session ticket) went
+	// through gatecast's record layer, page and WebSockets alike.
+	if st := g.Stats(); st.TLSStayed != 0 || st.TLSErrors != 0 {
+		t.Errorf("TLS 1.3 connections left with crypto/tls: %d, ended by TLS errors: %d; want 0", st.TLSStayed, st.TLSErrors)
+	}
+
 	artifacts := artifactDir(t)
 	ann.screenshot(filepath.Join(artifacts, "browser-chat-ann-disconnected.png"))
 	bob.screenshot(filepath.Join(artifacts, "browser-chat-bob.png"))
