@@ -41,6 +41,8 @@ race:
 	$(GO) test -race -shuffle=on -timeout 10m ./...
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
 	  echo "race: chromium not installed: browser end-to-end tests skipped (apt-get install -y chromium)"
+	@command -v openssl >/dev/null 2>&1 || \
+	  echo "race: openssl not installed: the TLS interop test with OpenSSL's client skipped (apt-get install -y openssl)"
 
 benchsmoke:
 	$(GO) test -run='^$$' -bench=. -benchtime=1x -timeout 10m ./...
@@ -57,6 +59,8 @@ bench:
 bench-load: build
 	$(LOADGEN) idle --target both --gatecast-bin $(GATECAST) --levels 1000,5000,10000,15000
 	$(LOADGEN) echo --target both --gatecast-bin $(GATECAST) --conns 1000 --duration 10s
+	$(LOADGEN) idle --tls --gatecast-bin $(GATECAST) --levels 1000,5000,10000 --prime 16384
+	$(LOADGEN) echo --tls --gatecast-bin $(GATECAST) --conns 1000 --duration 10s
 
 ## fuzz: each fuzz target for FUZZTIME (default 10s)
 fuzz:
