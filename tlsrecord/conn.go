@@ -23,7 +23,6 @@ type Conn struct {
 	rerr  error  // what ends reading
 
 	wmu    sync.Mutex
-	out    []byte
 	werr   error
 	closed bool
 }
@@ -94,10 +93,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.closed {
 		return 0, net.ErrClosed
 	}
+	bp := writeBufs.Get().(*[]byte)
+	defer writeBufs.Put(bp)
 	for done := 0; done < len(p); {
-		n := min(len(p)-done, 16*MaxPlaintext)
-		c.out = c.layer.AppendData(c.out[:0], p[done:done+n], nil)
-		if _, err := c.Conn.Write(c.out); err != nil {
+		n := min(len(p)-done, writeChunk)
+		*bp = c.layer.AppendData((*bp)[:0], p[done:done+n], nil)
+		if _, err := c.Conn.Write(*bp); err != nil {
 			c.werr = err
 			return done, err
 		}
@@ -105,6 +106,15 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// writeChunk is how much of a Write is sealed before it goes to the
+// socket; the buffers are shared, so an idle Conn holds none.
+const writeChunk = 4 * MaxPlaintext
+
+var writeBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, SealedLen(writeChunk)+RecordOverhead)
+	return &b
+}}
 
 // sendAlert tells the peer why the connection ends. Best effort.
 func (c *Conn) sendAlert(alert uint8) {
@@ -114,8 +124,7 @@ func (c *Conn) sendAlert(alert uint8) {
 		return
 	}
 	c.Conn.SetWriteDeadline(time.Now().Add(closeNotifyTimeout))
-	c.out = c.layer.AppendAlert(c.out[:0], alert)
-	_, c.werr = c.Conn.Write(c.out)
+	_, c.werr = c.Conn.Write(c.layer.AppendAlert(nil, alert))
 	if c.werr == nil {
 		c.werr = net.ErrClosed
 	}
