@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -109,9 +110,24 @@ func startGatecastFanOut(tb testing.TB) *fanOutTarget {
 	}
 	subject := protocol.Subjects{Prefix: routes.DefaultSubjectPrefix}.Topic(fanOutTopic)
 	return &fanOutTarget{
-		url:     "ws://" + g.Addr().String() + "/",
-		join:    fanOutJoin,
-		members: func() int { return int(g.BrokerStats().Joins) },
+		url:  "ws://" + g.Addr().String() + "/",
+		join: fanOutJoin,
+		// Members as the gateway answers over NATS: its answer leaves on
+		// the connection that subscribed to the topic, after the
+		// subscription, so once it counts everyone the topic's messages
+		// cannot overtake the subscription (Joins alone could, on a busy
+		// machine, and the first messages were lost).
+		members: func() int {
+			m, err := nc.Request(protocol.Subjects{Prefix: routes.DefaultSubjectPrefix}.TopicCount(), []byte(fanOutTopic), time.Second)
+			if err != nil {
+				return 0 // no member yet: nobody answers
+			}
+			var r protocol.TopicCountReply
+			if json.Unmarshal(m.Data, &r) != nil {
+				return 0
+			}
+			return r.Members
+		},
 		publish: func(msg []byte) error { return nc.Publish(subject, msg) },
 		counts: func() (taken, queued, dropped uint64) {
 			bs := g.BrokerStats()
