@@ -147,8 +147,7 @@ func (d *direction) open(s *suite, rec []byte) (inner []byte, typ byte, err erro
 	if len(body) < tagLen+1 {
 		return nil, 0, protocolError(AlertBadRecordMAC, "record too short")
 	}
-	nonce := d.nonce()
-	pt, err := d.cipher(s).Open(body[:0], nonce[:], body, rec[:HeaderLen])
+	pt, err := d.cipher(s).Open(body[:0], d.nonce(), body, rec[:HeaderLen])
 	if err != nil {
 		return nil, 0, protocolError(AlertBadRecordMAC, "record does not authenticate")
 	}
@@ -268,8 +267,7 @@ func (d *direction) seal(s *suite, dst []byte, typ byte, a, b []byte) []byte {
 	dst = append(dst, b...)
 	dst = append(dst, typ)
 	body := dst[start+HeaderLen:]
-	nonce := d.nonce()
-	d.cipher(s).Seal(body[:0], nonce[:], body, dst[start:start+HeaderLen])
+	d.cipher(s).Seal(body[:0], d.nonce(), body, dst[start:start+HeaderLen])
 	d.seq++
 	return dst[:start+HeaderLen+n]
 }

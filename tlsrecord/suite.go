@@ -74,6 +74,7 @@ type direction struct {
 	iv        [ivLen]byte
 	seq       uint64
 	aead      cipher.AEAD // built from key when records move; nil while idle
+	scratch   [ivLen]byte // the nonce of the record being sealed or opened
 }
 
 // set installs a traffic secret: keys from it, sequence number 0
@@ -103,13 +104,15 @@ func (d *direction) cipher(s *suite) cipher.AEAD {
 }
 
 // nonce is the per-record nonce: the IV with the sequence number XORed
-// into its last 8 bytes (RFC 8446 5.3).
-func (d *direction) nonce() [ivLen]byte {
-	n := d.iv
+// into its last 8 bytes (RFC 8446 5.3). It is built in d itself: a nonce
+// on the stack would escape through the AEAD interface, an allocation per
+// record.
+func (d *direction) nonce() []byte {
+	d.scratch = d.iv
 	var seq [8]byte
 	binary.BigEndian.PutUint64(seq[:], d.seq)
 	for i, b := range seq {
-		n[ivLen-8+i] ^= b
+		d.scratch[ivLen-8+i] ^= b
 	}
-	return n
+	return d.scratch[:]
 }
