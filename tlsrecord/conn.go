@@ -50,6 +50,12 @@ func (c *Conn) Read(p []byte) (int, error) {
 		} else if err == nil {
 			err = c.fill()
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			// A deadline (net/http sets one in the past to stop its
+			// background read) ends this Read, not the connection.
+			return 0, err
+		}
 		if err != nil {
 			c.rerr = err
 			var ae *AlertError

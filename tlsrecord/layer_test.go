@@ -6,7 +6,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
+	"net"
 	"testing"
+	"time"
 )
 
 // echo writes msg from the client, reads it on the server, writes it back
@@ -330,4 +332,18 @@ func TestSecrets(t *testing.T) {
 	if _, err := NewServer(tls.TLS_AES_128_GCM_SHA256, &s); err != ErrUnsupported {
 		t.Fatalf("NewServer without the server secret: %v, want ErrUnsupported", err)
 	}
+}
+
+// TestConnDeadline: a read deadline ends a Read, not the connection
+// (net/http stops its background read that way and goes on).
+func TestConnDeadline(t *testing.T) {
+	p := dialPair(t, nil, nil)
+	p.server.SetReadDeadline(time.Now().Add(-time.Second))
+	_, err := p.server.Read(make([]byte, 10))
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("Read past its deadline: %v, want a timeout", err)
+	}
+	p.server.SetReadDeadline(time.Time{})
+	echo(t, p, []byte("still here"))
 }
