@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gatecast/gatecast/netpoll"
@@ -50,25 +49,12 @@ func runEcho(ctx context.Context, args []string) error {
 		return err
 	}
 
-	fleet, err := newFleet()
+	runs, err := measureTargets(ctx, targets, &f, measureEcho)
 	if err != nil {
 		return err
 	}
-	var runs []echoRun
-	for _, name := range targets {
-		r, err := measureEcho(ctx, name, &f, fleet)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		runs = append(runs, r)
-	}
 	printEcho(os.Stdout, runs)
-	for _, r := range runs {
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s: the measurement is not valid: %s", r.Target, strings.Join(r.Problems, "; "))
-		}
-	}
-	return nil
+	return problemsError(runs, "valid", func(r echoRun) (string, []string) { return r.Target, r.Problems })
 }
 
 // measureEcho starts the target, opens every connection in every client,

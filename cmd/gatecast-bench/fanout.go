@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -107,25 +106,12 @@ func runFanOut(ctx context.Context, args []string) error {
 		return err
 	}
 
-	fleet, err := newFleet()
+	runs, err := measureTargets(ctx, targets, &f, measureFanOut)
 	if err != nil {
 		return err
 	}
-	var runs []fanOutRun
-	for _, name := range targets {
-		r, err := measureFanOut(ctx, name, &f, fleet)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		runs = append(runs, r)
-	}
 	printFanOut(os.Stdout, runs)
-	for _, r := range runs {
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s: the measurement is not loss-free: %s", r.Target, strings.Join(r.Problems, "; "))
-		}
-	}
-	return nil
+	return problemsError(runs, "loss-free", func(r fanOutRun) (string, []string) { return r.Target, r.Problems })
 }
 
 // fanOutSide is how the orchestrator publishes to, and counts the members

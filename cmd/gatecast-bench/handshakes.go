@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -65,25 +64,12 @@ func runHandshakeBench(ctx context.Context, args []string) error {
 		return err
 	}
 
-	fleet, err := newFleet()
+	runs, err := measureTargets(ctx, targets, &f, measureHandshakes)
 	if err != nil {
 		return err
 	}
-	var runs []handshakeRun
-	for _, name := range targets {
-		r, err := measureHandshakes(ctx, name, &f, fleet)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		runs = append(runs, r)
-	}
 	printHandshakes(os.Stdout, runs)
-	for _, r := range runs {
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s: the measurement is not valid: %s", r.Target, strings.Join(r.Problems, "; "))
-		}
-	}
-	return nil
+	return problemsError(runs, "valid", func(r handshakeRun) (string, []string) { return r.Target, r.Problems })
 }
 
 // measureHandshakes starts the target and runs the handshake loops

@@ -84,25 +84,12 @@ func runIdle(ctx context.Context, args []string) error {
 		return fmt.Errorf("level %d needs more file descriptors than the %d one server process may hold", top, limit)
 	}
 
-	fleet, err := newFleet()
+	runs, err := measureTargets(ctx, targets, &f, measureIdle)
 	if err != nil {
 		return err
 	}
-	var runs []idleRun
-	for _, name := range targets {
-		r, err := measureIdle(ctx, name, &f, fleet)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		runs = append(runs, r)
-	}
 	printIdle(os.Stdout, runs)
-	for _, r := range runs {
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s: the measurement is not valid: %s", r.Target, strings.Join(r.Problems, "; "))
-		}
-	}
-	return nil
+	return problemsError(runs, "valid", func(r idleRun) (string, []string) { return r.Target, r.Problems })
 }
 
 // parseLevels parses "1000,5000" into increasing positive counts.

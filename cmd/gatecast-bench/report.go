@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -57,6 +58,18 @@ func find[T any](runs []T, target string, name func(T) string) (T, bool) {
 	}
 	var zero T
 	return zero, false
+}
+
+// problemsError returns an error naming the first run with problems, which
+// make the measurement not what it should be (valid, loss-free), or nil.
+// problems returns a run's name and problems.
+func problemsError[R any](runs []R, what string, problems func(R) (string, []string)) error {
+	for _, r := range runs {
+		if name, p := problems(r); len(p) > 0 {
+			return fmt.Errorf("%s: the measurement is not %s: %s", name, what, strings.Join(p, "; "))
+		}
+	}
+	return nil
 }
 
 func printIdle(w io.Writer, runs []idleRun) {

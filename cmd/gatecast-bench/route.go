@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -115,12 +114,7 @@ func runRoute(ctx context.Context, args []string) error {
 		runs = append(runs, r)
 	}
 	printRoute(os.Stdout, runs)
-	for _, r := range runs {
-		if len(r.Problems) > 0 {
-			return fmt.Errorf("%s: the measurement is not valid: %s", r.Path, strings.Join(r.Problems, "; "))
-		}
-	}
-	return nil
+	return problemsError(runs, "valid", func(r routeRun) (string, []string) { return r.Path, r.Problems })
 }
 
 // startBackend answers every request on the default route's subject and
