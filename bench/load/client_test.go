@@ -3,6 +3,7 @@ package load_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -71,60 +72,133 @@ func checkFor(t *testing.T, wait time.Duration, what string, cond func() bool) {
 	}
 }
 
-func TestEchoCountsEveryRoundTrip(t *testing.T) {
-	_, url := startBaseline(t)
-	cfg := load.ClientConfig{URL: url, Conns: 4, Mode: load.Echo, Source: "127.0.0.2", Size: 300, Rounds: 402, Duration: 20 * time.Second}
-	events, done := runClient(t, cfg, nil)
+// startBaselineConfig serves the baseline, over TLS if tls, and returns the
+// client configuration that reaches it.
+func startBaselineConfig(t *testing.T, tls bool) (*baseline.Server, load.ClientConfig) {
+	t.Helper()
+	if tls {
+		return startTLSBaseline(t)
+	}
+	s, url := startBaseline(t)
+	return s, load.ClientConfig{URL: url}
+}
 
-	open := events.next(t)
-	if open.Event != "open" || open.Open != 4 || open.Failed != 0 {
-		t.Fatalf("open event = %+v, want 4 open", open)
+func TestEchoCountsEveryRoundTrip(t *testing.T) {
+	tests := []struct {
+		name         string
+		tls          bool
+		source       string
+		size, rounds int
+	}{
+		{name: "plain", source: "127.0.0.2", size: 300, rounds: 402},
+		{name: "tls", tls: true, source: "127.0.0.5", size: 20000, rounds: 40},
 	}
-	res := events.next(t)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if res.Event != "result" || res.Roundtrips != 402 || res.Errors != 0 {
-		t.Fatalf("result = %+v (first error %q), want 402 round trips and no errors", res, res.FirstError)
-	}
-	if res.Latency == nil || res.Latency.Count() != 402 {
-		t.Fatalf("latency histogram holds %v values, want 402", res.Latency)
-	}
-	if res.Latency.Percentile(0.5) <= 0 || res.Seconds <= 0 {
-		t.Errorf("p50 %v, seconds %v: want both positive", res.Latency.Percentile(0.5), res.Seconds)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, cfg := startBaselineConfig(t, tt.tls)
+			cfg.Conns, cfg.Mode, cfg.Source, cfg.Size, cfg.Rounds, cfg.Duration = 4, load.Echo, tt.source, tt.size, tt.rounds, 20*time.Second
+			events, done := runClient(t, cfg, nil)
+
+			open := events.next(t)
+			if open.Event != "open" || open.Open != 4 || open.Failed != 0 {
+				t.Fatalf("open event = %+v, want 4 open", open)
+			}
+			res := events.next(t)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			want := uint64(tt.rounds)
+			if res.Event != "result" || res.Roundtrips != want || res.Errors != 0 {
+				t.Fatalf("result = %+v (first error %q), want %d round trips and no errors", res, res.FirstError, want)
+			}
+			if res.Latency == nil || res.Latency.Count() != want {
+				t.Fatalf("latency histogram holds %v values, want %d", res.Latency, want)
+			}
+			if res.Latency.Percentile(0.5) <= 0 || res.Seconds <= 0 {
+				t.Errorf("p50 %v, seconds %v: want both positive", res.Latency.Percentile(0.5), res.Seconds)
+			}
+		})
 	}
 }
 
 func TestIdleHoldsUntilControlCloses(t *testing.T) {
-	s, url := startBaseline(t)
-	control, release := io.Pipe()
-	cfg := load.ClientConfig{URL: url, Conns: 50, Source: "127.0.0.3", Sweep: 10 * time.Millisecond}
-	events, done := runClient(t, cfg, control)
+	tests := []struct {
+		name   string
+		tls    bool
+		conns  int
+		source string
+		prime  int
+	}{
+		{name: "plain", conns: 50, source: "127.0.0.3"},
+		{name: "tls primed", tls: true, conns: 20, source: "127.0.0.4", prime: 16 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, cfg := startBaselineConfig(t, tt.tls)
+			cfg.Conns, cfg.Source, cfg.Prime, cfg.Sweep = tt.conns, tt.source, tt.prime, 10*time.Millisecond
+			control, release := io.Pipe()
+			events, done := runClient(t, cfg, control)
 
-	if open := events.next(t); open.Open != 50 || open.Failed != 0 {
-		t.Fatalf("open event = %+v, want 50 open", open)
-	}
-	checkFor(t, 5*time.Second, "server never saw 50 connections", func() bool { return s.Conns() == 50 })
-	time.Sleep(50 * time.Millisecond) // not a wait: five sweeps must leave the connections alone
-	if n := s.Conns(); n != 50 {
-		t.Fatalf("server holds %d connections during the hold, want 50", n)
-	}
+			if open := events.next(t); open.Open != tt.conns || open.Failed != 0 {
+				t.Fatalf("open event = %+v, want %d open", open, tt.conns)
+			}
+			checkFor(t, 5*time.Second, fmt.Sprintf("server never saw %d connections", tt.conns), func() bool { return s.Conns() == tt.conns })
+			time.Sleep(50 * time.Millisecond) // not a wait: five sweeps must leave the connections alone
+			if n := s.Conns(); n != tt.conns {
+				t.Fatalf("server holds %d connections during the hold, want %d", n, tt.conns)
+			}
 
-	release.Close()
-	res := events.next(t)
-	if err := <-done; err != nil {
-		t.Fatal(err)
+			release.Close()
+			res := events.next(t)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if res.Event != "result" || res.Lost != 0 {
+				t.Fatalf("result = %+v, want none lost", res)
+			}
+			checkFor(t, 5*time.Second, "connections not closed after release", func() bool { return s.Conns() == 0 })
+		})
 	}
-	if res.Event != "result" || res.Lost != 0 {
-		t.Fatalf("result = %+v, want none lost", res)
-	}
-	checkFor(t, 5*time.Second, "connections not closed after release", func() bool { return s.Conns() == 0 })
 }
 
 func TestIdleAnswersPingsAndReportsServerClose(t *testing.T) {
-	// The server pings, waits for the pong, then closes with 1001 and
-	// waits for the client's close.
-	ponged := make(chan string, 1)
+	tests := []struct {
+		name   string
+		listen func(t *testing.T) (net.Listener, load.ClientConfig)
+		pings  []string
+	}{
+		{
+			name: "plain",
+			listen: func(t *testing.T) (net.Listener, load.ClientConfig) {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ln, load.ClientConfig{URL: "ws://" + ln.Addr().String() + "/"}
+			},
+			pings: []string{"are you there"},
+		},
+		{
+			// Every TLS record arrives in two parts some sweeps apart: the
+			// client must keep the partial records.
+			name: "tls split records",
+			listen: func(t *testing.T) (net.Listener, load.ClientConfig) {
+				ln, caFile := tlsListenerOver(t, func(c net.Conn) net.Conn { return splitWriter{c} })
+				return ln, load.ClientConfig{URL: "ws://" + ln.Addr().String() + "/", TLS: true, TLSCAFile: caFile}
+			},
+			pings: []string{"one", "two"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testIdlePings(t, tt.listen, tt.pings) })
+	}
+}
+
+// testIdlePings serves one connection on what listen returns: the server
+// sends the pings, waits for the pongs, then closes with 1001 and waits
+// for the client's close.
+func testIdlePings(t *testing.T, listen func(t *testing.T) (net.Listener, load.ClientConfig), pings []string) {
+	ponged := make(chan string, len(pings))
 	closeAnswered := make(chan error, 1)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
@@ -132,10 +206,12 @@ func TestIdleAnswersPingsAndReportsServerClose(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		gotPong := make(chan struct{})
+		pongs, allPonged := 0, make(chan struct{})
 		c.SetPongHandler(func(data string) error {
 			ponged <- data
-			close(gotPong)
+			if pongs++; pongs == len(pings) {
+				close(allPonged)
+			}
 			return nil
 		})
 		read := make(chan error, 1)
@@ -147,35 +223,39 @@ func TestIdleAnswersPingsAndReportsServerClose(t *testing.T) {
 				}
 			}
 		}()
-		c.WriteControl(websocket.PingMessage, []byte("are you there"), time.Now().Add(time.Second))
+		for i, p := range pings {
+			if i > 0 {
+				time.Sleep(30 * time.Millisecond) // not a wait: the pings go in separate sweeps
+			}
+			c.WriteControl(websocket.PingMessage, []byte(p), time.Now().Add(time.Second))
+		}
 		select {
-		case <-gotPong:
+		case <-allPonged:
 		case <-time.After(10 * time.Second):
 		}
 		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "bye"), time.Now().Add(time.Second))
 		closeAnswered <- <-read
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, cfg := listen(t)
 	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 
-	cfg := load.ClientConfig{URL: "ws://" + ln.Addr().String() + "/", Conns: 1, Sweep: 10 * time.Millisecond}
+	cfg.Conns, cfg.Sweep = 1, 10*time.Millisecond
 	control, release := io.Pipe()
 	events, done := runClient(t, cfg, control)
 	if open := events.next(t); open.Open != 1 {
 		t.Fatalf("open event = %+v, want 1 open", open)
 	}
-	select {
-	case got := <-ponged:
-		if got != "are you there" {
-			t.Errorf("pong carries %q, want the ping's payload", got)
+	for _, want := range pings {
+		select {
+		case got := <-ponged:
+			if got != want {
+				t.Errorf("pong carries %q, want %q", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the idle client never answered ping %q", want)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the idle client never answered the ping")
 	}
 
 	select {
