@@ -42,19 +42,7 @@ func benchEcho(b *testing.B, srv benchServer, conns, size int) {
 		b.Fatal(err)
 	}
 
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for _, w := range ws {
-		if err := w.Start(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	evs, err := load.Finish(ctx, ws)
-	b.StopTimer()
-	if err != nil {
-		b.Fatal(err)
-	}
+	evs := runWorkers(ctx, b, b, ws, size)
 
 	var hist load.Histogram
 	var rounds uint64

@@ -334,24 +334,8 @@ func measureHTTP(tb testing.TB, b *testing.B, cfg load.ClientConfig) httpMeasure
 	}
 
 	cpu0, _ := cpuTimes(tb, nil)
-	if b != nil {
-		b.SetBytes(int64(cfg.Size))
-		b.ReportAllocs()
-		b.ResetTimer()
-	}
-	for _, w := range ws {
-		if err := w.Start(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	evs, err := load.Finish(ctx, ws)
-	if b != nil {
-		b.StopTimer()
-	}
+	evs := runWorkers(ctx, tb, b, ws, cfg.Size)
 	cpu1, _ := cpuTimes(tb, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
 
 	m := httpMeasure{hist: new(load.Histogram)}
 	var ok uint64

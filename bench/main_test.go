@@ -61,3 +61,28 @@ func newFleet(tb testing.TB) *load.Fleet {
 	tb.Cleanup(f.Kill)
 	return f
 }
+
+// runWorkers starts the workers fleet.Open made (WaitStart) and waits for
+// their results. With b set, only that is timed, with size bytes a round
+// and allocations reported.
+func runWorkers(ctx context.Context, tb testing.TB, b *testing.B, ws []*load.Worker, size int) []load.Event {
+	tb.Helper()
+	if b != nil {
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		b.ResetTimer()
+	}
+	for _, w := range ws {
+		if err := w.Start(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	evs, err := load.Finish(ctx, ws)
+	if b != nil {
+		b.StopTimer()
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return evs
+}

@@ -185,23 +185,7 @@ func measureRoundTrips(tb testing.TB, b *testing.B, cfg load.ClientConfig) (hist
 		tb.Fatal(err)
 	}
 
-	if b != nil {
-		b.SetBytes(int64(cfg.Size))
-		b.ReportAllocs()
-		b.ResetTimer()
-	}
-	for _, w := range ws {
-		if err := w.Start(); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	evs, err := load.Finish(ctx, ws)
-	if b != nil {
-		b.StopTimer()
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
+	evs := runWorkers(ctx, tb, b, ws, cfg.Size)
 
 	hist = new(load.Histogram)
 	var rounds uint64
