@@ -173,6 +173,15 @@ func (c *ClientConfig) flags(fs *flag.FlagSet) {
 
 // ParseClientArgs parses the client flags (as written by Args).
 func ParseClientArgs(name string, args []string, usage io.Writer) (ClientConfig, error) {
+	c, err := parseClientFlags(name, args, usage)
+	if err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+// parseClientFlags parses what Args writes, without validating it.
+func parseClientFlags(name string, args []string, usage io.Writer) (ClientConfig, error) {
 	var c ClientConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
@@ -183,7 +192,7 @@ func ParseClientArgs(name string, args []string, usage io.Writer) (ClientConfig,
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("load: unexpected arguments %q", fs.Args())
 	}
-	return c, c.validate()
+	return c, nil
 }
 
 // Args returns the command-line flags that ParseClientArgs turns back into

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -52,15 +51,9 @@ const maxHTTPBody = 1 << 20
 // ParseHTTPClientArgs parses the flags of an HTTP client: those Args writes
 // for a ClientConfig whose Mode is HTTPGet, HTTPPost or SSE.
 func ParseHTTPClientArgs(name string, args []string, usage io.Writer) (ClientConfig, error) {
-	var c ClientConfig
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(usage)
-	c.flags(fs)
-	if err := fs.Parse(args); err != nil {
+	c, err := parseClientFlags(name, args, usage)
+	if err != nil {
 		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("load: unexpected arguments %q", fs.Args())
 	}
 	return c, c.validateHTTP()
 }
