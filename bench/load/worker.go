@@ -153,16 +153,21 @@ func (w *Worker) Finish(ctx context.Context) (Event, error) {
 
 // Kill kills the child if it still runs and waits (bounded) until it is
 // reaped. It is safe to call more than once, and after Finish.
-func (w *Worker) Kill() {
+func (w *Worker) Kill() { KillChild(w.cmd, w.stdin, w.done) }
+
+// KillChild kills a started child process unless done (closed once it
+// has been reaped) says it ended, closing its control input first, and
+// waits a bounded time for done.
+func KillChild(cmd *exec.Cmd, stdin io.Closer, done <-chan struct{}) {
 	select {
-	case <-w.done:
+	case <-done:
 		return
 	default:
 	}
-	w.stdin.Close()
-	w.cmd.Process.Kill()
+	stdin.Close()
+	cmd.Process.Kill()
 	select {
-	case <-w.done:
+	case <-done:
 	case <-time.After(killWait):
 	}
 }

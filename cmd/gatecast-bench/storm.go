@@ -698,19 +698,7 @@ func (c *stormChild) line() error {
 	return err
 }
 
-func (c *stormChild) kill() {
-	select {
-	case <-c.done:
-		return
-	default:
-	}
-	c.stdin.Close()
-	c.cmd.Process.Kill()
-	select {
-	case <-c.done:
-	case <-time.After(5 * time.Second):
-	}
-}
+func (c *stormChild) kill() { load.KillChild(c.cmd, c.stdin, c.done) }
 
 // runStormClient is one storm or paced-echo client process (what
 // connect-storm starts).
