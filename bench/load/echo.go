@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"sync"
@@ -68,26 +67,14 @@ func echo(ctx context.Context, conns []*conn, cfg ClientConfig, ev *Event) {
 // the round trip, until end or until it has done rounds of them (rounds < 0:
 // no count limit). The caller has set c's deadlines.
 func (c *conn) echoLoop(size, rounds int, end time.Time, h *Histogram) (n uint64, err error) {
-	payload := make([]byte, size)
-	rand.Read(payload)
-	got := make([]byte, size)
-	out := bytes.NewBuffer(make([]byte, 0, ws.MaxHeaderSize+size))
-	in := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(c.pending), c.nc), max(512, min(size+ws.MaxHeaderSize, 64<<10)))
-	c.pending = nil
+	payload, got, out, in := c.echoBuffers(size)
 
 	for rounds < 0 || n < uint64(rounds) {
 		t0 := time.Now()
 		if !t0.Before(end) {
 			break
 		}
-		// Mask a copy per message, as RFC 6455 asks of a client.
-		out.Reset()
-		hdr := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: int64(size)}
-		ws.WriteHeader(out, hdr)
-		start := out.Len()
-		out.Write(payload)
-		ws.Cipher(out.Bytes()[start:], hdr.Mask, 0)
-		if _, err := c.nc.Write(out.Bytes()); err != nil {
+		if err := writeMessage(c.nc, out, payload); err != nil {
 			return n, err
 		}
 		if err := c.readEcho(in, got); err != nil {

@@ -1,7 +1,11 @@
 package load
 
 import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
 	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -34,6 +38,34 @@ func answerControl(nc net.Conn, op ws.OpCode, payload []byte) error {
 func writeFrame(nc net.Conn, f ws.Frame) error {
 	nc.SetWriteDeadline(time.Now().Add(controlWait))
 	return ws.WriteFrame(nc, ws.MaskFrameInPlace(f))
+}
+
+// writeMessage writes payload as one masked binary frame, a fresh mask
+// per message as RFC 6455 asks of a client, encoded in out (reset first)
+// so that the payload itself stays as it is.
+func writeMessage(nc net.Conn, out *bytes.Buffer, payload []byte) error {
+	out.Reset()
+	hdr := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: int64(len(payload))}
+	ws.WriteHeader(out, hdr)
+	start := out.Len()
+	out.Write(payload)
+	ws.Cipher(out.Bytes()[start:], hdr.Mask, 0)
+	_, err := nc.Write(out.Bytes())
+	return err
+}
+
+// echoBuffers returns what an echo loop of size-byte messages works with:
+// a random payload, room for its echo, a frame buffer for writeMessage,
+// and a reader that first replays what the handshake read past its
+// response.
+func (c *conn) echoBuffers(size int) (payload, got []byte, out *bytes.Buffer, in *bufio.Reader) {
+	payload = make([]byte, size)
+	rand.Read(payload)
+	got = make([]byte, size)
+	out = bytes.NewBuffer(make([]byte, 0, ws.MaxHeaderSize+size))
+	in = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(c.pending), c.nc), max(512, min(size+ws.MaxHeaderSize, 64<<10)))
+	c.pending = nil
+	return payload, got, out, in
 }
 
 // closeConn says goodbye with a normal close frame, without waiting for the

@@ -1,15 +1,11 @@
 package load
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/gobwas/ws"
 )
 
 // prime sends one binary message of size bytes on c and reads its echo,
@@ -24,21 +20,11 @@ func (c *conn) prime(ctx context.Context, size int, timeout time.Duration) error
 	c.nc.SetDeadline(deadline)
 	defer c.nc.SetDeadline(time.Time{})
 
-	payload := make([]byte, size)
-	rand.Read(payload)
-	hdr := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: int64(size)}
-	out := bytes.NewBuffer(make([]byte, 0, ws.MaxHeaderSize+size))
-	ws.WriteHeader(out, hdr)
-	start := out.Len()
-	out.Write(payload)
-	ws.Cipher(out.Bytes()[start:], hdr.Mask, 0)
-	if _, err := c.nc.Write(out.Bytes()); err != nil {
+	payload, got, out, in := c.echoBuffers(size)
+	if err := writeMessage(c.nc, out, payload); err != nil {
 		return fmt.Errorf("load: sending the priming message: %w", err)
 	}
 
-	in := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(c.pending), c.nc), min(size+ws.MaxHeaderSize, 64<<10))
-	c.pending = nil
-	got := make([]byte, size)
 	if err := c.readEcho(in, got); err != nil {
 		return fmt.Errorf("load: reading the priming message's echo: %w", err)
 	}

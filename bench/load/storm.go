@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gobwas/ws"
-
 	"github.com/gatecast/gatecast/netpoll"
 )
 
@@ -543,12 +541,7 @@ func (p *pacer) follow(ctx context.Context, lines <-chan struct{}) {
 // the loop.
 func (p *pacer) loop(c *conn, first time.Time, interval time.Duration, end time.Time, res *[maxEchoPhases]echoResult) {
 	size := p.cfg.Size
-	payload := make([]byte, size)
-	rand.Read(payload)
-	got := make([]byte, size)
-	out := bytes.NewBuffer(make([]byte, 0, ws.MaxHeaderSize+size))
-	in := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(c.pending), c.nc), max(512, min(size+ws.MaxHeaderSize, 64<<10)))
-	c.pending = nil
+	payload, got, out, in := c.echoBuffers(size)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 
@@ -569,13 +562,7 @@ func (p *pacer) loop(c *conn, first time.Time, interval time.Duration, end time.
 		r := &res[p.phase.Load()]
 		t0 := time.Now()
 		c.nc.SetDeadline(t0.Add(echoGrace))
-		out.Reset()
-		hdr := ws.Header{Fin: true, OpCode: ws.OpBinary, Masked: true, Mask: ws.NewMask(), Length: int64(size)}
-		ws.WriteHeader(out, hdr)
-		at := out.Len()
-		out.Write(payload)
-		ws.Cipher(out.Bytes()[at:], hdr.Mask, 0)
-		if _, err := c.nc.Write(out.Bytes()); err != nil {
+		if err := writeMessage(c.nc, out, payload); err != nil {
 			r.err = err
 			return
 		}
