@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+
+	"github.com/gatecast/gatecast/internal/httpsyntax"
 )
 
 // CORS answers cross-origin requests on the HTTP side: it answers
@@ -99,7 +101,7 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 	}
 	methods := make([]string, 0, len(cfg.AllowMethods))
 	for _, m := range cfg.AllowMethods {
-		if m == "*" || !isToken(m) {
+		if m == "*" || !httpsyntax.IsToken(m) {
 			bad("allow_methods", m, "not a method name (list each method; \"*\" is not supported)")
 			continue
 		}
@@ -110,7 +112,7 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 		headers = defaultCORSHeaders
 	}
 	for _, h := range headers {
-		if h != "*" && !isToken(h) {
+		if h != "*" && !httpsyntax.IsToken(h) {
 			bad("allow_headers", h, "not a header name")
 		}
 	}
@@ -118,7 +120,7 @@ func NewCORS(cfg CORSConfig) (*CORS, error) {
 		switch {
 		case h == "*" && cfg.AllowCredentials:
 			bad("expose_headers", h, `browsers read "*" literally with allow_credentials: list the headers`)
-		case h != "*" && !isToken(h):
+		case h != "*" && !httpsyntax.IsToken(h):
 			bad("expose_headers", h, "not a header name")
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/gatecast/gatecast/internal/httpsyntax"
 )
 
 // HTTP requests pass three kinds of throttle, after Amazon API Gateway's:
@@ -216,7 +218,7 @@ func (p *Pipeline) initRequests() []error {
 	var errs []error
 	if cfg.APIKeyHeader == "" {
 		cfg.APIKeyHeader = "x-api-key"
-	} else if !isToken(cfg.APIKeyHeader) {
+	} else if !httpsyntax.IsToken(cfg.APIKeyHeader) {
 		errs = append(errs, fmt.Errorf("admission.api_key_header %q: not a header name", cfg.APIKeyHeader))
 	}
 
@@ -290,21 +292,6 @@ func keyDigest(s string) ([sha256.Size]byte, error) {
 		return sum, fmt.Errorf("a key of %d characters is too easy to guess: use at least %d", len(s), minKeyLen)
 	}
 	return sha256.Sum256([]byte(s)), nil
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110 5.6.2), such as a
-// header name.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
 
 // The Detail of HTTP refusals; Amazon's messages lead.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/gatecast/gatecast/internal/httpsyntax"
 	"github.com/gatecast/gatecast/mapping"
 	"github.com/gatecast/gatecast/protocol"
 	"github.com/gatecast/gatecast/routes"
@@ -174,7 +175,7 @@ func copyHeaders(dst http.Header, src nats.Header) error {
 		if !protocol.HTTPHeaderForwarded(cname) {
 			continue
 		}
-		if !validHeaderName(name) {
+		if !httpsyntax.IsToken(name) {
 			return errors.New("invalid header name " + strconv.Quote(name))
 		}
 		for _, v := range vs {
@@ -245,21 +246,6 @@ func (h *Handler) sendControl(subject string, header nats.Header) {
 	if err := h.nc.PublishMsg(cm); err != nil {
 		h.stats.publishErrors.Add(1)
 	}
-}
-
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == ':' || c == '(' || c == ')' || c == ',' || c == '/' || c == ';' ||
-			c == '<' || c == '=' || c == '>' || c == '?' || c == '@' || c == '[' || c == '\\' || c == ']' ||
-			c == '{' || c == '}' || c == '"' {
-			return false
-		}
-	}
-	return true
 }
 
 func validHeaderValue(s string) bool {

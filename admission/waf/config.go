@@ -6,6 +6,8 @@ import (
 	"net/textproto"
 	"regexp"
 	"strings"
+
+	"github.com/gatecast/gatecast/internal/httpsyntax"
 )
 
 // Mode says what the caller does with a finding. The Firewall reports
@@ -160,7 +162,7 @@ func (f *Firewall) compile(cfg Config) error {
 	}
 	for _, h := range headers {
 		switch {
-		case !validHeaderName(h):
+		case !httpsyntax.IsToken(h):
 			errs = append(errs, configError(ErrHeader, "headers", h, "not a header name"))
 		case strings.EqualFold(h, "Authorization"), strings.EqualFold(h, "Proxy-Authorization"):
 			errs = append(errs, configError(ErrHeader, "headers", h, "credentials are never inspected; admission/jwtauth checks them"))
@@ -192,7 +194,7 @@ func (f *Firewall) compile(cfg Config) error {
 
 	for i, r := range cfg.BlockHeaders {
 		field := fmt.Sprintf("block_headers[%d]", i)
-		if !validHeaderName(r.Name) {
+		if !httpsyntax.IsToken(r.Name) {
 			errs = append(errs, configError(ErrHeader, field+".name", r.Name, "not a header name"))
 			continue
 		}
@@ -211,18 +213,4 @@ func (f *Firewall) compile(cfg Config) error {
 // which would repeat what the wrapping error already says.
 func reason(err error) string {
 	return strings.TrimPrefix(err.Error(), "error parsing regexp: ")
-}
-
-// validHeaderName reports whether s is an HTTP token (RFC 9110 5.1).
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }
