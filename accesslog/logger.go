@@ -102,11 +102,7 @@ type Logger struct {
 // New returns a Logger writing to cfg.Output and starts its writer
 // goroutine (none when Output is "off"). Close it to flush and stop.
 func New(cfg Config) (*Logger, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	f, err := compile(cfg.Format)
+	cfg, f, err := cfg.compile()
 	if err != nil {
 		return nil, err
 	}
@@ -132,15 +128,21 @@ func NewWriter(cfg Config, w io.Writer) (*Logger, error) {
 	if w == nil {
 		return nil, fmt.Errorf("%w: nil writer", ErrInvalidConfig)
 	}
-	cfg, err := cfg.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	f, err := compile(cfg.Format)
+	cfg, f, err := cfg.compile()
 	if err != nil {
 		return nil, err
 	}
 	return start(cfg, f, w, nil), nil
+}
+
+// compile fills cfg's defaults and compiles its format.
+func (cfg Config) compile() (Config, *format, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return cfg, nil, err
+	}
+	f, err := compile(cfg.Format)
+	return cfg, f, err
 }
 
 func start(cfg Config, f *format, w io.Writer, file *os.File) *Logger {
