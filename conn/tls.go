@@ -153,8 +153,11 @@ func (r *rawConn) Write(p []byte) (int, error) {
 		}
 		return len(p), nil
 	case mode == rawHandshake:
-		b := append([]byte(nil), p...)
+		// One copy serves the loop's write and CountSent: appends to
+		// sent never touch the bytes b covers.
+		start := len(r.sent)
 		r.sent = append(r.sent, p...) // the handshake goroutine's own
+		b := r.sent[start:len(r.sent):len(r.sent)]
 		c := r.c
 		if !c.Do(func() {
 			if c.state != stateClosed {

@@ -68,14 +68,15 @@ func (c *Conn) readRecords(p []byte) (int, error) {
 		if err == nil && n > 0 && n <= len(ct) {
 			t.plain, err = t.rec.Open(ct[:n])
 			t.ct += n
+			if err == nil {
+				continue // data, or a record that carried none
+			}
 		}
-		switch {
-		case err != nil:
+		if err != nil {
 			c.tlsEnded(err)
 			return 0, nil
-		case len(t.plain) > 0 || n > 0 && n <= len(ct):
-			continue
-		case t.readRaw:
+		}
+		if t.readRaw {
 			c.settleTLS()
 			return 0, unix.EAGAIN
 		}
