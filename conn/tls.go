@@ -400,25 +400,7 @@ func (c *Conn) read(p []byte) (int, error) {
 
 // writeRaw writes bytes that are already on the wire format (TLS records)
 // to the socket, queueing what the kernel does not take. Loop goroutine.
-func (c *Conn) writeRaw(b []byte) error {
-	if c.outLen > 0 {
-		c.enqueue(nil, b)
-		return nil
-	}
-	n, err := unix.Write(int(c.fd), b)
-	switch {
-	case err == unix.EAGAIN || err == unix.EINTR:
-		n = 0
-	case err != nil:
-		c.writeFailed()
-		return err
-	}
-	if n < len(b) {
-		c.enqueue(nil, b[n:])
-		c.armWrite(true)
-	}
-	return nil
-}
+func (c *Conn) writeRaw(b []byte) error { return c.writeSocket(nil, b) }
 
 // writeTLS encrypts one frame (or raw bytes) and writes the records:
 // header and payload in one Write, so they share records and syscalls.

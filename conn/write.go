@@ -65,21 +65,32 @@ func (c *Conn) write(op ws.OpCode, p []byte, control bool) error {
 	if c.tls != nil {
 		return c.writeTLS(hdr, p)
 	}
+	return c.writeSocket(hdr, p)
+}
+
+// writeSocket writes hdr then p to the socket, or queues them behind what
+// is queued, and queues what the kernel does not take. Loop goroutine.
+func (c *Conn) writeSocket(hdr, p []byte) error {
 	if c.outLen > 0 {
 		c.enqueue(hdr, p)
 		return nil
 	}
+	ls := c.ls
+	total := len(hdr) + len(p)
 	var (
 		n   int
 		err error
 	)
-	if total <= len(ls.wbuf) {
+	switch {
+	case len(hdr) == 0:
+		n, err = unix.Write(int(c.fd), p)
+	case total <= len(ls.wbuf):
 		// Small frames: one copy into the loop's scratch buffer and one
 		// write, cheaper than building an iovec array.
 		k := copy(ls.wbuf, hdr)
 		copy(ls.wbuf[k:], p)
 		n, err = unix.Write(int(c.fd), ls.wbuf[:total])
-	} else {
+	default:
 		iov := append(ls.iov[:0], hdr, p)
 		n, err = netpoll.Writev(int(c.fd), iov)
 		clear(iov)
