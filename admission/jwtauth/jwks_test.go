@@ -198,11 +198,17 @@ func TestJWKSPeriodicRefresh(t *testing.T) {
 
 	// The provider drops a for b; the next Verify after 10 minutes (a cache
 	// hit) still succeeds but starts a refresh, after which a is gone.
+	// The fetch is held until the check is done: otherwise it may finish
+	// before Verify reads the cache, and correctly drop token a already.
 	srv.set(jwkOf("b", "ES384", &k.p384.PublicKey))
+	hold := make(chan struct{})
+	srv.setHold(hold)
 	clk.Advance(time.Minute)
 	if _, err := v.Verify(ctx, tokA); err != nil {
 		t.Fatalf("while refreshing: %v", err)
 	}
+	srv.setHold(nil)
+	close(hold)
 	checkFor(t, 5*time.Second, func() error {
 		if _, err := v.Verify(ctx, tokA); !errors.Is(err, jwtauth.ErrUnknownKey) {
 			return fmt.Errorf("token a after refresh: err = %v, want ErrUnknownKey", err)
